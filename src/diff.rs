@@ -1,0 +1,440 @@
+//! The diff engine: pure arithmetic over two aligned profiles, no I/O.
+//!
+//! The result is data (tagged entries with `base`/`new` values) so every
+//! renderer (text, JSON, and later Markdown or snapshots) works from the same
+//! numbers.
+
+use std::collections::HashMap;
+
+use crate::align::{self, AlignOptions, Aligned};
+use crate::error::{Error, Result};
+use crate::model::{FunctionId, Profile, Unit};
+
+/// A value on both sides; `None` where the function (or the number) is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Change<T> {
+    pub base: Option<T>,
+    pub new: Option<T>,
+}
+
+impl<T: Copy + Into<f64>> Change<T> {
+    pub fn new(base: Option<T>, new: Option<T>) -> Self {
+        Change { base, new }
+    }
+
+    /// new − base, with an absent side counted as zero; `None` when both are absent.
+    pub fn delta(&self) -> Option<f64> {
+        if self.base.is_none() && self.new.is_none() {
+            return None;
+        }
+        let base = self.base.map_or(0.0, Into::into);
+        let new = self.new.map_or(0.0, Into::into);
+        Some(new - base)
+    }
+
+    /// Relative change in percent; `None` when the base is absent or zero.
+    pub fn pct(&self) -> Option<f64> {
+        let base: f64 = self.base?.into();
+        let new: f64 = self.new.map_or(0.0, Into::into);
+        (base != 0.0).then(|| (new - base) / base.abs() * 100.0)
+    }
+}
+
+/// Call counts can exceed 2^53 only in theory; the f64 view is for deltas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Count(pub u64);
+
+impl From<Count> for f64 {
+    fn from(count: Count) -> f64 {
+        count.0 as f64
+    }
+}
+
+/// How a function fared between the two profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Added,
+    Removed,
+    Changed,
+    Unchanged,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Added => "added",
+            Status::Removed => "removed",
+            Status::Changed => "changed",
+            Status::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One caller's share of a function's change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallerDiff {
+    pub key: String,
+    pub display: String,
+    pub calls: Change<Count>,
+    pub inclusive_cost: Change<f64>,
+    /// When this caller is a pass-through wrapper, its own callers.
+    pub callers: Vec<CallerDiff>,
+}
+
+/// One aligned function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDiff {
+    /// Normalised alignment key (`botocore/session.py:create_client`).
+    pub key: String,
+    /// Function name as recorded (the new side's when both exist).
+    pub name: String,
+    /// pstats-like label with shortened path; shows `8→10` when the line moved.
+    pub display: String,
+    pub base_id: Option<FunctionId>,
+    pub new_id: Option<FunctionId>,
+    pub file: (Option<String>, Option<String>),
+    pub line: Change<u32>,
+    pub status: Status,
+    pub calls: Change<Count>,
+    pub primitive_calls: Change<Count>,
+    pub self_cost: Change<f64>,
+    pub inclusive_cost: Change<f64>,
+    /// Filled when [`DiffOptions::callers`] is set; largest change first.
+    pub callers: Vec<CallerDiff>,
+}
+
+/// How many functions have each status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusCounts {
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+}
+
+/// The whole diff.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileDiff {
+    pub unit: Unit,
+    pub total_cost: Change<f64>,
+    pub total_calls: Change<Count>,
+    pub primitive_calls: Change<Count>,
+    pub counts: StatusCounts,
+    /// The threshold that separated changed from unchanged times.
+    pub cost_threshold: f64,
+    pub functions: Vec<FunctionDiff>,
+}
+
+/// Knobs of the diff engine.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    pub align: AlignOptions,
+    /// Compute each function's caller breakdown (costs time on big profiles).
+    pub callers: bool,
+    /// A self or inclusive cost change at or below this counts as unchanged.
+    /// `None` picks [`default_cost_threshold`].
+    pub cost_threshold: Option<f64>,
+}
+
+/// 0.1% of the larger total, but never finer than what the inputs can
+/// express: real timings always jitter, and calling every function "changed"
+/// would bury the ones that are.
+pub fn default_cost_threshold(base: &Profile, new: &Profile) -> f64 {
+    let larger_total = base.total_cost().abs().max(new.total_cost().abs());
+    let precision = base
+        .meta
+        .precision
+        .unwrap_or(0.0)
+        .max(new.meta.precision.unwrap_or(0.0));
+    (larger_total * 0.001).max(precision)
+}
+
+/// Aligns and diffs two profiles. Fails when their units cannot be compared.
+pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<ProfileDiff> {
+    if base.meta.unit != new.meta.unit {
+        return Err(Error::Usage(format!(
+            "cannot compare {} ({}) with {} ({}): the units differ",
+            base.meta.path, base.meta.unit, new.meta.path, new.meta.unit
+        )));
+    }
+    let aligned = align::align(base, new, &options.align);
+    let threshold = options
+        .cost_threshold
+        .unwrap_or_else(|| default_cost_threshold(base, new));
+    let base_files = align::normalized_files(base, &options.align);
+    let new_files = align::normalized_files(new, &options.align);
+
+    let caller_context = options
+        .callers
+        .then(|| CallerContext::new(base, new, &aligned, &base_files, &new_files));
+
+    let mut counts = StatusCounts::default();
+    let mut functions = Vec::with_capacity(aligned.len());
+    for (row_index, row) in aligned.iter().enumerate() {
+        let b = row.base.map(|id| &base.functions[id]);
+        let n = row.new.map(|id| &new.functions[id]);
+        let calls = Change::new(
+            b.and_then(|f| f.calls).map(Count),
+            n.and_then(|f| f.calls).map(Count),
+        );
+        let primitive_calls = Change::new(
+            b.and_then(|f| f.primitive_calls).map(Count),
+            n.and_then(|f| f.primitive_calls).map(Count),
+        );
+        let self_cost = Change::new(b.map(|f| f.self_cost), n.map(|f| f.self_cost));
+        let inclusive_cost = Change::new(b.map(|f| f.inclusive_cost), n.map(|f| f.inclusive_cost));
+        let line = Change::new(b.and_then(|f| f.line), n.and_then(|f| f.line));
+        let status = match (b, n) {
+            (None, _) => Status::Added,
+            (_, None) => Status::Removed,
+            _ => {
+                let moved = |c: Change<f64>| c.delta().is_some_and(|d| d.abs() > threshold);
+                if calls.base != calls.new
+                    || primitive_calls.base != primitive_calls.new
+                    || moved(self_cost)
+                    || moved(inclusive_cost)
+                {
+                    Status::Changed
+                } else {
+                    Status::Unchanged
+                }
+            }
+        };
+        match status {
+            Status::Added => counts.added += 1,
+            Status::Removed => counts.removed += 1,
+            Status::Changed => counts.changed += 1,
+            Status::Unchanged => counts.unchanged += 1,
+        }
+        let (shown, shown_file) = match (n, row.new, row.base) {
+            (Some(f), Some(id), _) => (f, new_files[id].as_deref()),
+            (_, _, Some(id)) => (&base.functions[id], base_files[id].as_deref()),
+            _ => unreachable!("an aligned row has at least one side"),
+        };
+        let mut display = align::display_name(shown, shown_file, shown.line);
+        if let (Some(from), Some(to)) = (line.base, line.new) {
+            if from != to {
+                // Show the move in pstats' own notation: file:8→10(name).
+                let plain = align::display_name(shown, shown_file, Some(to));
+                display = plain.replacen(&format!(":{to}("), &format!(":{from}→{to}("), 1);
+            }
+        }
+        let callers = match &caller_context {
+            Some(context) => context.breakdown(row_index),
+            None => Vec::new(),
+        };
+        functions.push(FunctionDiff {
+            key: row.key.clone(),
+            name: shown.name.clone(),
+            display,
+            base_id: row.base,
+            new_id: row.new,
+            file: (
+                b.and_then(|f| f.file.clone()),
+                n.and_then(|f| f.file.clone()),
+            ),
+            line,
+            status,
+            calls,
+            primitive_calls,
+            self_cost,
+            inclusive_cost,
+            callers,
+        });
+    }
+
+    Ok(ProfileDiff {
+        unit: base.meta.unit.clone(),
+        total_cost: Change::new(Some(base.total_cost()), Some(new.total_cost())),
+        total_calls: Change::new(base.total_calls().map(Count), new.total_calls().map(Count)),
+        primitive_calls: Change::new(
+            base.total_primitive_calls().map(Count),
+            new.total_primitive_calls().map(Count),
+        ),
+        counts,
+        cost_threshold: threshold,
+        functions,
+    })
+}
+
+/// What the caller breakdown needs: each side's edges by callee, and each
+/// function's key and label.
+struct CallerContext<'p> {
+    base: &'p Profile,
+    new: &'p Profile,
+    base_edges: Vec<Vec<usize>>,
+    new_edges: Vec<Vec<usize>>,
+    base_keys: Vec<usize>,
+    new_keys: Vec<usize>,
+    keys: Vec<(String, String)>,
+    /// Each alignment row's function on either side.
+    rows: Vec<(Option<FunctionId>, Option<FunctionId>)>,
+}
+
+impl<'p> CallerContext<'p> {
+    fn new(
+        base: &'p Profile,
+        new: &'p Profile,
+        aligned: &[Aligned],
+        base_files: &[Option<String>],
+        new_files: &[Option<String>],
+    ) -> Self {
+        let mut base_keys = vec![usize::MAX; base.functions.len()];
+        let mut new_keys = vec![usize::MAX; new.functions.len()];
+        let mut keys = Vec::with_capacity(aligned.len());
+        for (index, row) in aligned.iter().enumerate() {
+            if let Some(id) = row.base {
+                base_keys[id] = index;
+            }
+            if let Some(id) = row.new {
+                new_keys[id] = index;
+            }
+            let display = match (row.new, row.base) {
+                (Some(id), _) => {
+                    let f = &new.functions[id];
+                    align::display_name(f, new_files[id].as_deref(), f.line)
+                }
+                (None, Some(id)) => {
+                    let f = &base.functions[id];
+                    align::display_name(f, base_files[id].as_deref(), f.line)
+                }
+                (None, None) => row.key.clone(),
+            };
+            keys.push((row.key.clone(), display));
+        }
+        CallerContext {
+            base,
+            new,
+            base_edges: base.edges_by_callee(),
+            new_edges: new.edges_by_callee(),
+            base_keys,
+            new_keys,
+            keys,
+            rows: aligned.iter().map(|row| (row.base, row.new)).collect(),
+        }
+    }
+
+    fn breakdown(&self, row_index: usize) -> Vec<CallerDiff> {
+        let (base, new) = self.rows[row_index];
+        self.callers_of(base, new, &mut vec![row_index])
+    }
+
+    /// Direct callers of the function (`base`/`new` ids), largest change
+    /// first. A caller that exists only to call this function (a decorator's
+    /// `wrapper`: its own call count equals its calls along this edge on each
+    /// side) says nothing by itself, so its callers are listed under it, up to
+    /// [`PASS_THROUGH_DEPTH`] levels.
+    fn callers_of(
+        &self,
+        base_id: Option<FunctionId>,
+        new_id: Option<FunctionId>,
+        path: &mut Vec<usize>,
+    ) -> Vec<CallerDiff> {
+        // Keyed by alignment row so a caller present on both sides merges.
+        let mut by_caller: HashMap<usize, CallerDiff> = HashMap::new();
+        let mut add = |profile: &Profile, edges: &[usize], keys: &[usize], is_base: bool| {
+            for &edge_index in edges {
+                let edge = &profile.edges[edge_index];
+                let Some(&row_index) = keys.get(edge.caller) else {
+                    continue;
+                };
+                let Some((key, display)) = self.keys.get(row_index) else {
+                    continue;
+                };
+                let entry = by_caller.entry(row_index).or_insert_with(|| CallerDiff {
+                    key: key.clone(),
+                    display: display.clone(),
+                    calls: Change::default(),
+                    inclusive_cost: Change::default(),
+                    callers: Vec::new(),
+                });
+                let (calls, cost) = if is_base {
+                    (&mut entry.calls.base, &mut entry.inclusive_cost.base)
+                } else {
+                    (&mut entry.calls.new, &mut entry.inclusive_cost.new)
+                };
+                if let Some(n) = edge.calls {
+                    *calls = Some(Count(calls.map_or(0, |c| c.0).saturating_add(n)));
+                }
+                if let Some(c) = edge.inclusive_cost {
+                    *cost = Some(cost.unwrap_or(0.0) + c);
+                }
+            }
+        };
+        if let Some(id) = base_id {
+            add(self.base, &self.base_edges[id], &self.base_keys, true);
+        }
+        if let Some(id) = new_id {
+            add(self.new, &self.new_edges[id], &self.new_keys, false);
+        }
+        let mut callers: Vec<(usize, CallerDiff)> = by_caller.into_iter().collect();
+        if path.len() <= PASS_THROUGH_DEPTH {
+            for (row_index, caller) in &mut callers {
+                if path.contains(row_index) || !self.is_pass_through(*row_index, caller) {
+                    continue;
+                }
+                let (caller_base, caller_new) = self.rows[*row_index];
+                path.push(*row_index);
+                caller.callers = self.callers_of(caller_base, caller_new, path);
+                path.pop();
+            }
+        }
+        let mut callers: Vec<CallerDiff> = callers.into_iter().map(|(_, c)| c).collect();
+        callers.sort_by(|a, b| {
+            let calls = |c: &CallerDiff| c.calls.delta().unwrap_or(0.0).abs();
+            let cost = |c: &CallerDiff| c.inclusive_cost.delta().unwrap_or(0.0).abs();
+            calls(b)
+                .total_cmp(&calls(a))
+                .then(cost(b).total_cmp(&cost(a)))
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        callers
+    }
+
+    /// True when every call of the caller, on each side it exists, went
+    /// along this edge.
+    fn is_pass_through(&self, row_index: usize, caller: &CallerDiff) -> bool {
+        let (base_id, new_id) = self.rows[row_index];
+        let own_calls = |profile: &Profile, id: Option<FunctionId>| {
+            id.and_then(|id| profile.functions[id].calls).map(Count)
+        };
+        let base_ok = own_calls(self.base, base_id) == caller.calls.base;
+        let new_ok = own_calls(self.new, new_id) == caller.calls.new;
+        base_ok && new_ok && (caller.calls.base.is_some() || caller.calls.new.is_some())
+    }
+}
+
+/// How far the caller breakdown looks through pass-through wrappers.
+pub const PASS_THROUGH_DEPTH: usize = 3;
+
+/// Row orders for tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Largest |Δ inclusive cost| first.
+    #[default]
+    Inclusive,
+    /// Largest |Δ self cost| first.
+    SelfCost,
+    /// Largest |Δ calls| first.
+    Calls,
+    /// By key, alphabetically.
+    Name,
+}
+
+/// Sorts diff rows; ties fall back to the key so output is deterministic.
+pub fn sort_functions(functions: &mut [FunctionDiff], sort: SortKey) {
+    let magnitude = |f: &FunctionDiff| -> f64 {
+        match sort {
+            SortKey::Inclusive => f.inclusive_cost.delta().unwrap_or(0.0).abs(),
+            SortKey::SelfCost => f.self_cost.delta().unwrap_or(0.0).abs(),
+            SortKey::Calls => f.calls.delta().unwrap_or(0.0).abs(),
+            SortKey::Name => 0.0,
+        }
+    };
+    functions.sort_by(|a, b| match sort {
+        SortKey::Name => a.key.cmp(&b.key),
+        _ => magnitude(b)
+            .total_cmp(&magnitude(a))
+            .then_with(|| a.key.cmp(&b.key)),
+    });
+}

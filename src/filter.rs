@@ -1,0 +1,42 @@
+//! `--include` / `--exclude`: which rows a table or snapshot shows.
+
+use regex::Regex;
+
+use crate::error::{Error, Result};
+
+/// Regexes a row must match (any include, no exclude). They are tried on the
+/// normalised key and on the displayed name, so users can paste either.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    include: Vec<Regex>,
+    exclude: Vec<Regex>,
+}
+
+impl Filter {
+    /// Compiles the patterns once; an invalid one is a usage error naming the flag.
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Self> {
+        let compile = |flag: &str, patterns: &[String]| -> Result<Vec<Regex>> {
+            patterns
+                .iter()
+                .map(|p| {
+                    Regex::new(p)
+                        .map_err(|e| Error::Usage(format!("invalid {flag} regex {p:?}: {e}")))
+                })
+                .collect()
+        };
+        Ok(Filter {
+            include: compile("--include", include)?,
+            exclude: compile("--exclude", exclude)?,
+        })
+    }
+
+    /// True when no pattern was given.
+    pub fn is_empty(&self) -> bool {
+        self.include.is_empty() && self.exclude.is_empty()
+    }
+
+    pub fn matches(&self, key: &str, display: &str) -> bool {
+        let hit = |re: &Regex| re.is_match(key) || re.is_match(display);
+        (self.include.is_empty() || self.include.iter().any(hit)) && !self.exclude.iter().any(hit)
+    }
+}

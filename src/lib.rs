@@ -1,0 +1,32 @@
+//! profdiff: diff performance profiles.
+//!
+//! Read two profiles (cProfile/pstats dumps today; more formats plug in under
+//! [`formats`]), align their functions by a normalised key ([`align`]), and
+//! compute what changed in call counts and time ([`diff`]). Renderers in
+//! [`render`] turn the result into a terminal table or versioned JSON
+//! ([`wire`]).
+//!
+//! ```no_run
+//! use profdiff::{diff, input, render};
+//!
+//! let base = input::load("before.prof", &Default::default())?;
+//! let new = input::load("after.prof", &Default::default())?;
+//! let mut result = diff::diff(&base, &new, &Default::default())?;
+//! diff::sort_functions(&mut result.functions, diff::SortKey::Inclusive);
+//! let top = &result.functions[0];
+//! println!("{}: calls {:?} → {:?}", top.key, top.calls.base, top.calls.new);
+//! # Ok::<(), profdiff::Error>(())
+//! ```
+
+pub mod align;
+pub mod diff;
+pub mod error;
+pub mod filter;
+pub mod formats;
+pub mod input;
+pub mod model;
+pub mod render;
+pub mod wire;
+
+pub use error::{Error, ParseError, Position, Result};
+pub use model::{Edge, Format, Function, FunctionId, FunctionKind, Profile, ProfileMeta, Unit};

@@ -1,0 +1,235 @@
+//! The format-independent profile model every parser fills and every
+//! command reads.
+//!
+//! It is deliberately not shaped like any one input: call counts are optional
+//! (sampling profilers have none), costs carry an explicit [`Unit`], and a
+//! function's identity is its file, name, line and object as recorded, so
+//! alignment can decide later what "the same function" means.
+
+use std::fmt;
+
+/// What a cost number counts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// Wall or CPU time in seconds (pstats, converted callgrind `ns`, sampled
+    /// profiles given a sample rate).
+    Seconds,
+    /// Samples from a sampling profiler without a known rate.
+    Samples,
+    /// A non-time event counted by the producer: callgrind `Ir`, yappi
+    /// `Ticks`, `bytes`, … The string is the producer's event name.
+    Event(String),
+}
+
+impl Unit {
+    /// True for units whose values are durations.
+    pub fn is_time(&self) -> bool {
+        matches!(self, Unit::Seconds)
+    }
+
+    /// The short name used in JSON (`"seconds"`, `"samples"`, or the event).
+    pub fn name(&self) -> &str {
+        match self {
+            Unit::Seconds => "seconds",
+            Unit::Samples => "samples",
+            Unit::Event(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which input format a profile was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Binary pstats dump (cProfile, profile, yappi `save(type="pstat")`).
+    Pstats,
+    /// Callgrind (valgrind, pyprof2calltree, yappi).
+    Callgrind,
+    /// Text printed by `pstats.Stats.print_stats()`.
+    PstatsText,
+    /// Folded / collapsed stacks.
+    Folded,
+    /// speedscope JSON.
+    Speedscope,
+    /// pprof `profile.proto`.
+    Pprof,
+}
+
+impl Format {
+    /// Stable lower-case name used in JSON and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Pstats => "pstats",
+            Format::Callgrind => "callgrind",
+            Format::PstatsText => "pstats-text",
+            Format::Folded => "folded",
+            Format::Speedscope => "speedscope",
+            Format::Pprof => "pprof",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Index of a function inside its [`Profile::functions`].
+pub type FunctionId = usize;
+
+/// What kind of code a function entry stands for. Alignment and display treat
+/// builtins differently: they have no file to normalise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FunctionKind {
+    /// Code with a source file (Python function, C function with debug info).
+    Source,
+    /// A builtin / C function without a source file (`{built-in method len}`).
+    Builtin,
+    /// An entry the profiler made up for itself (`profile:0(profiler)`).
+    Synthetic,
+}
+
+/// One function as the profile recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// The function's name as the producer wrote it (`create_client`,
+    /// `<built-in method builtins.len>`, `fib'2`).
+    pub name: String,
+    /// Source file as recorded (absolute, relative, or a marker such as `~`);
+    /// `None` when the producer has none.
+    pub file: Option<String>,
+    /// First line of the function, when known.
+    pub line: Option<u32>,
+    /// Object / shared library (callgrind `ob=`), when known.
+    pub object: Option<String>,
+    pub kind: FunctionKind,
+    /// Total calls including recursive ones; `None` for sampled profiles.
+    pub calls: Option<u64>,
+    /// Calls that were not recursive (pstats `cc`); `None` when unknown.
+    pub primitive_calls: Option<u64>,
+    /// Cost spent in the function itself, in [`ProfileMeta::unit`].
+    pub self_cost: f64,
+    /// Cost including callees, counted once for recursion, in the same unit.
+    pub inclusive_cost: f64,
+}
+
+impl Function {
+    /// A function with no recorded cost yet; parsers fill the numbers.
+    pub fn new(name: impl Into<String>, kind: FunctionKind) -> Self {
+        Function {
+            name: name.into(),
+            file: None,
+            line: None,
+            object: None,
+            kind,
+            calls: None,
+            primitive_calls: None,
+            self_cost: 0.0,
+            inclusive_cost: 0.0,
+        }
+    }
+}
+
+/// A caller → callee edge with the cost that flowed along it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    pub caller: FunctionId,
+    pub callee: FunctionId,
+    /// Calls made along this edge, when known.
+    pub calls: Option<u64>,
+    /// Non-recursive calls along this edge (pstats edge `cc`), when known.
+    pub primitive_calls: Option<u64>,
+    /// The callee's self cost attributable to this edge, when known.
+    pub self_cost: Option<f64>,
+    /// The callee's inclusive cost attributable to this edge, when known.
+    pub inclusive_cost: Option<f64>,
+}
+
+/// One sampled call stack, root first, with the cost observed with it (at
+/// its leaf). Only stack-bearing inputs (folded, speedscope, pprof) have them;
+/// flame graphs need them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub frames: Vec<FunctionId>,
+    pub cost: f64,
+}
+
+/// Facts about the profile as a whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileMeta {
+    /// Where the profile was read from, as the user named it (`-` for stdin).
+    pub path: String,
+    pub format: Format,
+    /// Unit of every cost in the profile.
+    pub unit: Unit,
+    /// Smallest cost difference the input can express (e.g. 0.001 s for
+    /// pstats text printed with `%8.3f`); `None` when exact enough not to matter.
+    pub precision: Option<f64>,
+    /// The producer, when the file says (`cProfile`, `yappi`, `callgrind-3.19.0`).
+    pub producer: Option<String>,
+    /// Human-readable remarks the reader should see (a partial list, skipped
+    /// entries, …).
+    pub notes: Vec<String>,
+}
+
+/// A parsed profile: functions, edges and metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub meta: ProfileMeta,
+    pub functions: Vec<Function>,
+    pub edges: Vec<Edge>,
+    /// Sampled stacks, empty for inputs that have none (pstats, callgrind).
+    pub stacks: Vec<Stack>,
+}
+
+impl Profile {
+    /// An empty profile with the given metadata.
+    pub fn new(meta: ProfileMeta) -> Self {
+        Profile {
+            meta,
+            functions: Vec::new(),
+            edges: Vec::new(),
+            stacks: Vec::new(),
+        }
+    }
+
+    /// Σ self cost, which is the profile's total cost (pstats' "in X seconds").
+    pub fn total_cost(&self) -> f64 {
+        self.functions.iter().map(|f| f.self_cost).sum()
+    }
+
+    /// Σ calls, or `None` when no function has a call count.
+    pub fn total_calls(&self) -> Option<u64> {
+        sum_optional(self.functions.iter().map(|f| f.calls))
+    }
+
+    /// Σ primitive calls, or `None` when no function has one.
+    pub fn total_primitive_calls(&self) -> Option<u64> {
+        sum_optional(self.functions.iter().map(|f| f.primitive_calls))
+    }
+
+    /// Edges grouped by callee: `result[callee]` lists indices into `edges`.
+    pub fn edges_by_callee(&self) -> Vec<Vec<usize>> {
+        let mut by_callee = vec![Vec::new(); self.functions.len()];
+        for (index, edge) in self.edges.iter().enumerate() {
+            if let Some(list) = by_callee.get_mut(edge.callee) {
+                list.push(index);
+            }
+        }
+        by_callee
+    }
+}
+
+fn sum_optional(values: impl Iterator<Item = Option<u64>>) -> Option<u64> {
+    let mut total: Option<u64> = None;
+    for value in values.flatten() {
+        total = Some(total.unwrap_or(0).saturating_add(value));
+    }
+    total
+}

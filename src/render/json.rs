@@ -1,0 +1,164 @@
+//! JSON output: converts reports into the [`crate::wire`] types.
+
+use std::io::{self, Write};
+
+use super::{DiffReport, ShowReport};
+use crate::diff::{self, Count};
+use crate::model::{Profile, Unit};
+use crate::wire;
+
+/// Splits a cost into the `*_time` field (seconds) or the `*_cost` field.
+fn by_unit<T>(unit: &Unit, value: T) -> (Option<T>, Option<T>) {
+    if unit.is_time() {
+        (Some(value), None)
+    } else {
+        (None, Some(value))
+    }
+}
+
+fn cost_change(change: &diff::Change<f64>) -> wire::Change<f64> {
+    wire::Change {
+        base: change.base,
+        new: change.new,
+        delta: change.delta(),
+        pct: change.pct(),
+    }
+}
+
+fn count_change(change: &diff::Change<Count>) -> wire::Change<i64> {
+    let as_i64 = |c: Count| i64::try_from(c.0).unwrap_or(i64::MAX);
+    wire::Change {
+        base: change.base.map(as_i64),
+        new: change.new.map(as_i64),
+        delta: change.delta().map(|d| d as i64),
+        pct: change.pct(),
+    }
+}
+
+fn caller_changes(callers: &[diff::CallerDiff], unit: &Unit) -> Vec<wire::CallerChange> {
+    callers
+        .iter()
+        .map(|c| {
+            let (inclusive_time, inclusive_cost) = by_unit(unit, cost_change(&c.inclusive_cost));
+            wire::CallerChange {
+                key: c.key.clone(),
+                calls: count_change(&c.calls),
+                inclusive_time,
+                inclusive_cost,
+                callers: caller_changes(&c.callers, unit),
+            }
+        })
+        .collect()
+}
+
+pub fn profile_info(profile: &Profile) -> wire::ProfileInfo {
+    let meta = &profile.meta;
+    let (total_time, total_cost) = by_unit(&meta.unit, profile.total_cost());
+    wire::ProfileInfo {
+        path: meta.path.clone(),
+        format: meta.format.name().to_string(),
+        unit: meta.unit.name().to_string(),
+        producer: meta.producer.clone(),
+        precision: meta.precision,
+        total_time,
+        total_cost,
+        total_calls: profile.total_calls(),
+        primitive_calls: profile.total_primitive_calls(),
+        functions: profile.functions.len(),
+        notes: meta.notes.clone(),
+    }
+}
+
+pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
+    let diff = report.diff;
+    let unit = &diff.unit;
+    let (total_time, total_cost) = by_unit(unit, cost_change(&diff.total_cost));
+    let functions = report
+        .rows
+        .iter()
+        .map(|f| {
+            let (self_time, self_cost) = by_unit(unit, cost_change(&f.self_cost));
+            let (inclusive_time, inclusive_cost) = by_unit(unit, cost_change(&f.inclusive_cost));
+            wire::FunctionChange {
+                key: f.key.clone(),
+                name: f.name.clone(),
+                display: f.display.clone(),
+                file: wire::Sides {
+                    base: f.file.0.clone(),
+                    new: f.file.1.clone(),
+                },
+                line: wire::Sides {
+                    base: f.line.base,
+                    new: f.line.new,
+                },
+                status: f.status.name().to_string(),
+                calls: count_change(&f.calls),
+                primitive_calls: count_change(&f.primitive_calls),
+                self_time,
+                inclusive_time,
+                self_cost,
+                inclusive_cost,
+                callers: caller_changes(&f.callers, unit),
+            }
+        })
+        .collect();
+    wire::DiffDocument {
+        schema_version: wire::SCHEMA_VERSION,
+        unit: unit.name().to_string(),
+        base: profile_info(report.base),
+        new: profile_info(report.new),
+        summary: wire::Summary {
+            total_time,
+            total_cost,
+            total_calls: count_change(&diff.total_calls),
+            primitive_calls: count_change(&diff.primitive_calls),
+            added: diff.counts.added,
+            removed: diff.counts.removed,
+            changed: diff.counts.changed,
+            unchanged: diff.counts.unchanged,
+            threshold: diff.cost_threshold,
+        },
+        functions,
+    }
+}
+
+pub fn show_document(report: &ShowReport<'_>) -> wire::ShowDocument {
+    let profile = report.profile;
+    let unit = &profile.meta.unit;
+    wire::ShowDocument {
+        schema_version: wire::SCHEMA_VERSION,
+        profile: profile_info(profile),
+        functions: report
+            .rows
+            .iter()
+            .map(|row| {
+                let f = &profile.functions[row.id];
+                let (self_time, self_cost) = by_unit(unit, f.self_cost);
+                let (inclusive_time, inclusive_cost) = by_unit(unit, f.inclusive_cost);
+                wire::FunctionStats {
+                    key: row.key.clone(),
+                    name: f.name.clone(),
+                    display: row.display.clone(),
+                    file: f.file.clone(),
+                    line: f.line,
+                    calls: f.calls,
+                    primitive_calls: f.primitive_calls,
+                    self_time,
+                    inclusive_time,
+                    self_cost,
+                    inclusive_cost,
+                }
+            })
+            .collect(),
+    }
+}
+
+pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &diff_document(report))?;
+    writeln!(out)
+}
+
+pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &show_document(report))?;
+    writeln!(out)
+}

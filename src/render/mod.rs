@@ -1,0 +1,125 @@
+//! Renderers. Each writes to `impl Write` from a report value built here; none
+//! decides colour or reads the environment (see [`table::Style`]).
+
+pub mod json;
+pub mod table;
+pub mod text;
+pub mod units;
+
+use crate::align::{self, AlignOptions};
+use crate::diff::{FunctionDiff, ProfileDiff, SortKey};
+use crate::filter::Filter;
+use crate::model::{FunctionId, Profile};
+
+/// Output formats, chosen once on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Everything a diff renderer needs: the diff, both profiles' metadata, and
+/// the rows selected for display (already sorted, filtered and cut to `--top`).
+#[derive(Debug)]
+pub struct DiffReport<'a> {
+    pub base: &'a Profile,
+    pub new: &'a Profile,
+    pub diff: &'a ProfileDiff,
+    pub rows: Vec<&'a FunctionDiff>,
+    /// Rows that passed the filters, before `--top` cut them.
+    pub matching: usize,
+    pub show_callers: bool,
+}
+
+impl<'a> DiffReport<'a> {
+    /// Selects rows of an already sorted diff. `top: None` keeps every row.
+    pub fn new(
+        base: &'a Profile,
+        new: &'a Profile,
+        diff: &'a ProfileDiff,
+        filter: &Filter,
+        top: Option<usize>,
+    ) -> Self {
+        let matching: Vec<&FunctionDiff> = diff
+            .functions
+            .iter()
+            .filter(|f| filter.matches(&f.key, &f.display))
+            .collect();
+        let count = matching.len();
+        let rows = match top {
+            Some(top) => matching.into_iter().take(top).collect(),
+            None => matching,
+        };
+        DiffReport {
+            base,
+            new,
+            diff,
+            rows,
+            matching: count,
+            show_callers: false,
+        }
+    }
+}
+
+/// One function of a single-profile table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShowRow {
+    pub id: FunctionId,
+    pub key: String,
+    pub display: String,
+}
+
+/// A single profile with the rows selected for display.
+#[derive(Debug)]
+pub struct ShowReport<'a> {
+    pub profile: &'a Profile,
+    pub rows: Vec<ShowRow>,
+    pub matching: usize,
+}
+
+impl<'a> ShowReport<'a> {
+    pub fn new(
+        profile: &'a Profile,
+        align_options: &AlignOptions,
+        filter: &Filter,
+        sort: SortKey,
+        top: Option<usize>,
+    ) -> Self {
+        let keys = align::keys(profile, align_options);
+        let files = align::normalized_files(profile, align_options);
+        let mut rows: Vec<ShowRow> = keys
+            .into_iter()
+            .enumerate()
+            .map(|(id, key)| {
+                let function = &profile.functions[id];
+                ShowRow {
+                    id,
+                    key,
+                    display: align::display_name(function, files[id].as_deref(), function.line),
+                }
+            })
+            .filter(|row| filter.matches(&row.key, &row.display))
+            .collect();
+        let functions = &profile.functions;
+        rows.sort_by(|a, b| {
+            let (fa, fb) = (&functions[a.id], &functions[b.id]);
+            let order = match sort {
+                SortKey::Inclusive => fb.inclusive_cost.total_cmp(&fa.inclusive_cost),
+                SortKey::SelfCost => fb.self_cost.total_cmp(&fa.self_cost),
+                SortKey::Calls => fb.calls.cmp(&fa.calls),
+                SortKey::Name => std::cmp::Ordering::Equal,
+            };
+            order.then_with(|| a.key.cmp(&b.key))
+        });
+        let matching = rows.len();
+        if let Some(top) = top {
+            rows.truncate(top);
+        }
+        ShowReport {
+            profile,
+            rows,
+            matching,
+        }
+    }
+}

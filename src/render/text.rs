@@ -1,0 +1,356 @@
+//! The terminal views: the diff table and the single-profile table.
+
+use std::io::{self, Write};
+
+use super::table::{paint, Align, Cell, Style, Table, Tone};
+use super::units;
+use super::{DiffReport, ShowReport};
+use crate::diff::{CallerDiff, Change, Count, FunctionDiff, Status};
+use crate::model::{Profile, Unit};
+
+const ARROW: &str = " → ";
+const ABSENT: &str = "—";
+
+/// Writes the diff report: a summary header, then one row per function.
+pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) -> io::Result<()> {
+    let diff = report.diff;
+    let unit = &diff.unit;
+    let mut header = Table::new(vec![Align::Left, Align::Left, Align::Left]);
+    for (label, profile) in [("base", report.base), ("new", report.new)] {
+        header.push(vec![
+            Cell::new(label, Tone::Header),
+            Cell::plain(profile.meta.path.clone()),
+            Cell::new(profile_summary(profile), Tone::Dim),
+        ]);
+    }
+    header.write(
+        out,
+        Style {
+            width: None,
+            ..style
+        },
+    )?;
+
+    let total_label = if unit.is_time() {
+        "total time"
+    } else {
+        "total cost"
+    };
+    let mut summary = format!("{total_label} {}", cost_change(&diff.total_cost, unit));
+    summary.push_str(&delta_suffix(&diff.total_cost, unit));
+    if diff.total_calls.base.is_some() || diff.total_calls.new.is_some() {
+        summary.push_str(&format!(
+            "   calls {} ({})",
+            count_change(&diff.total_calls),
+            units::count_delta(diff.total_calls.delta().unwrap_or(0.0))
+        ));
+    }
+    writeln!(out, "{summary}")?;
+    let counts = diff.counts;
+    writeln!(
+        out,
+        "functions: {} added, {} removed, {} changed, {} unchanged {}",
+        units::grouped(counts.added as i128),
+        units::grouped(counts.removed as i128),
+        units::grouped(counts.changed as i128),
+        units::grouped(counts.unchanged as i128),
+        paint(
+            &format!(
+                "(unchanged: same calls, time within {})",
+                units::cost(diff.cost_threshold, unit)
+            ),
+            Tone::Dim,
+            style.color
+        )
+    )?;
+    for profile in [report.base, report.new] {
+        for note in &profile.meta.notes {
+            writeln!(out, "note: {}: {note}", profile.meta.path)?;
+        }
+    }
+    writeln!(out)?;
+
+    let self_label = if unit.is_time() { "self" } else { "self cost" };
+    let mut table = Table::new(vec![
+        Align::Left,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ]);
+    table.push(
+        [
+            "",
+            "calls",
+            "Δcalls",
+            self_label,
+            "Δself",
+            "inclusive",
+            "Δincl",
+            "Δ%",
+            "function",
+        ]
+        .into_iter()
+        .map(|h| Cell::new(h, Tone::Header))
+        .collect(),
+    );
+    for row in &report.rows {
+        table.push(function_row(row, unit, diff.cost_threshold));
+        if report.show_callers {
+            push_callers(&mut table, &row.callers, unit, diff.cost_threshold, 1);
+        }
+    }
+    table.write(out, style)?;
+    if report.rows.len() < report.matching {
+        writeln!(
+            out,
+            "{}",
+            paint(
+                &format!(
+                    "… {} more rows (--top 0 shows all)",
+                    report.matching - report.rows.len()
+                ),
+                Tone::Dim,
+                style.color
+            )
+        )?;
+    }
+    Ok(())
+}
+
+/// Caller rows under a function; a pass-through wrapper's callers nest one
+/// arrow deeper.
+fn push_callers(
+    table: &mut Table,
+    callers: &[CallerDiff],
+    unit: &Unit,
+    threshold: f64,
+    depth: usize,
+) {
+    for caller in callers {
+        let calls_delta = caller.calls.delta().unwrap_or(0.0);
+        table.push(vec![
+            Cell::plain(""),
+            Cell::new(count_change(&caller.calls), Tone::Dim),
+            Cell::new(units::count_delta(calls_delta), tone(calls_delta, 0.0)),
+            Cell::plain(""),
+            Cell::plain(""),
+            Cell::new(cost_change(&caller.inclusive_cost, unit), Tone::Dim),
+            cost_delta_cell(&caller.inclusive_cost, unit, threshold),
+            Cell::plain(""),
+            Cell::new(
+                format!("{}← {}", "  ".repeat(depth), caller.display),
+                Tone::Dim,
+            ),
+        ]);
+        push_callers(table, &caller.callers, unit, threshold, depth + 1);
+    }
+}
+
+fn function_row(row: &FunctionDiff, unit: &Unit, threshold: f64) -> Vec<Cell> {
+    let marker = match row.status {
+        Status::Added => Cell::new("+", Tone::Worse),
+        Status::Removed => Cell::new("−", Tone::Better),
+        _ => Cell::plain(""),
+    };
+    let calls_delta = row.calls.delta();
+    vec![
+        marker,
+        Cell::plain(calls_change(row)),
+        match calls_delta {
+            Some(delta) => Cell::new(units::count_delta(delta), tone(delta, 0.0)),
+            None => Cell::plain(""),
+        },
+        Cell::plain(cost_change(&row.self_cost, unit)),
+        cost_delta_cell(&row.self_cost, unit, threshold),
+        Cell::plain(cost_change(&row.inclusive_cost, unit)),
+        cost_delta_cell(&row.inclusive_cost, unit, threshold),
+        match row.inclusive_cost.pct() {
+            Some(pct) if row.inclusive_cost.new.is_some() => Cell::new(
+                units::pct(pct),
+                tone(row.inclusive_cost.delta().unwrap_or(0.0), threshold),
+            ),
+            _ => Cell::plain(""),
+        },
+        Cell::plain(row.display.clone()),
+    ]
+}
+
+fn cost_delta_cell(change: &Change<f64>, unit: &Unit, threshold: f64) -> Cell {
+    match change.delta() {
+        Some(delta) => Cell::new(units::cost_delta(delta, unit), tone(delta, threshold)),
+        None => Cell::plain(""),
+    }
+}
+
+/// Red for growth beyond the threshold, green for shrinkage, dim for noise.
+fn tone(delta: f64, threshold: f64) -> Tone {
+    if delta > threshold {
+        Tone::Worse
+    } else if delta < -threshold {
+        Tone::Better
+    } else {
+        Tone::Dim
+    }
+}
+
+/// `6 → 1`, `123/3 → 120/3` (pstats' total/primitive), `— → 4` when added,
+/// or just `6` when nothing changed.
+fn calls_change(row: &FunctionDiff) -> String {
+    let side =
+        |calls: Option<Count>, primitive: Option<Count>, present: bool| match (calls, primitive) {
+            _ if !present => ABSENT.to_string(),
+            (Some(c), Some(p)) if c != p => format!("{}/{}", c.0, p.0),
+            (Some(c), _) => c.0.to_string(),
+            (None, _) => ABSENT.to_string(),
+        };
+    let base = side(
+        row.calls.base,
+        row.primitive_calls.base,
+        row.base_id.is_some(),
+    );
+    let new = side(row.calls.new, row.primitive_calls.new, row.new_id.is_some());
+    if base == new {
+        base
+    } else {
+        format!("{base}{ARROW}{new}")
+    }
+}
+
+fn count_change(change: &Change<Count>) -> String {
+    let side = |c: Option<Count>| c.map_or(ABSENT.to_string(), |c| units::grouped(c.0 as i128));
+    let (base, new) = (side(change.base), side(change.new));
+    if base == new {
+        base
+    } else {
+        format!("{base}{ARROW}{new}")
+    }
+}
+
+fn cost_change(change: &Change<f64>, unit: &Unit) -> String {
+    let side = |c: Option<f64>| c.map_or(ABSENT.to_string(), |c| units::cost(c, unit));
+    format!("{}{ARROW}{}", side(change.base), side(change.new))
+}
+
+fn delta_suffix(change: &Change<f64>, unit: &Unit) -> String {
+    let delta = units::cost_delta(change.delta().unwrap_or(0.0), unit);
+    match change.pct() {
+        Some(pct) => format!(" ({delta}, {})", units::pct(pct)),
+        None => format!(" ({delta})"),
+    }
+}
+
+fn profile_summary(profile: &Profile) -> String {
+    let meta = &profile.meta;
+    let mut parts = vec![match &meta.producer {
+        Some(producer) => format!("{} ({producer})", meta.format),
+        None => meta.format.to_string(),
+    }];
+    parts.push(format!(
+        "{} functions",
+        units::grouped(profile.functions.len() as i128)
+    ));
+    if let Some(calls) = profile.total_calls() {
+        parts.push(format!("{} calls", units::grouped(calls as i128)));
+    }
+    parts.push(units::cost(profile.total_cost(), &meta.unit));
+    parts.join(", ")
+}
+
+/// Writes one profile as a pstats-like table.
+pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) -> io::Result<()> {
+    let profile = report.profile;
+    let unit = &profile.meta.unit;
+    writeln!(
+        out,
+        "{}  {}",
+        profile.meta.path,
+        paint(&profile_summary(profile), Tone::Dim, style.color)
+    )?;
+    if let (Some(calls), Some(primitive)) = (profile.total_calls(), profile.total_primitive_calls())
+    {
+        let primitive = if primitive != calls {
+            format!(" ({} primitive calls)", units::grouped(primitive as i128))
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{} function calls{primitive} in {}",
+            units::grouped(calls as i128),
+            units::cost(profile.total_cost(), unit)
+        )?;
+    }
+    for note in &profile.meta.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    writeln!(out)?;
+    let (self_label, incl_label) = if unit.is_time() {
+        ("tottime", "cumtime")
+    } else {
+        ("self", "inclusive")
+    };
+    let mut table = Table::new(vec![
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ]);
+    table.push(
+        [
+            "ncalls", self_label, "percall", incl_label, "percall", "function",
+        ]
+        .into_iter()
+        .map(|h| Cell::new(h, Tone::Header))
+        .collect(),
+    );
+    for row in &report.rows {
+        let function = &profile.functions[row.id];
+        let ncalls = match (function.calls, function.primitive_calls) {
+            (Some(c), Some(p)) if c != p => format!("{c}/{p}"),
+            (Some(c), _) => c.to_string(),
+            (None, _) => ABSENT.to_string(),
+        };
+        // pstats divides tottime by total calls and cumtime by primitive calls.
+        let per_call = |cost: f64, divisor: Option<u64>| match divisor {
+            Some(d) if d > 0 => units::cost(cost / d as f64, unit),
+            _ => String::new(),
+        };
+        table.push(vec![
+            Cell::plain(ncalls),
+            Cell::plain(units::cost(function.self_cost, unit)),
+            Cell::new(per_call(function.self_cost, function.calls), Tone::Dim),
+            Cell::plain(units::cost(function.inclusive_cost, unit)),
+            Cell::new(
+                per_call(
+                    function.inclusive_cost,
+                    function.primitive_calls.or(function.calls),
+                ),
+                Tone::Dim,
+            ),
+            Cell::plain(row.display.clone()),
+        ]);
+    }
+    table.write(out, style)?;
+    if report.rows.len() < report.matching {
+        writeln!(
+            out,
+            "{}",
+            paint(
+                &format!(
+                    "… {} more rows (--top 0 shows all)",
+                    report.matching - report.rows.len()
+                ),
+                Tone::Dim,
+                style.color
+            )
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Malformed, truncated, hostile and mismatched inputs: a clear message that
+//! names the file, exit code 2, no panic, no hang.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::{profdiff, stderr};
+use profdiff::input;
+use profdiff::model::Format;
+
+const GOOD: &str = "fixtures/seed/after.prof";
+
+fn temp_file(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Runs `show` and `diff` on the bad file and checks the contract.
+fn assert_rejected(path: &str, expect_in_message: &str) {
+    for args in [vec!["show", path], vec!["diff", GOOD, path]] {
+        let started = Instant::now();
+        let output = profdiff(&args);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert!(
+            message.contains(path),
+            "message must name the file: {message}"
+        );
+        assert!(
+            message.contains(expect_in_message),
+            "expected {expect_in_message:?} in: {message}"
+        );
+        assert!(!message.contains("panicked"), "{message}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{args:?} was slow"
+        );
+    }
+}
+
+#[test]
+fn empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(dir.path(), "empty.prof", b"");
+    assert_rejected(&path, "empty file");
+}
+
+#[test]
+fn json_file_is_not_a_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(dir.path(), "x.prof", br#"{"not": "a profile"}"#);
+    assert_rejected(&path, "unrecognised profile format");
+}
+
+#[test]
+fn random_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut bytes = vec![0u8; 4096];
+    for byte in &mut bytes {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = state as u8;
+    }
+    bytes[0] = b'{'; // past the sniffer, into the marshal reader
+    let path = temp_file(dir.path(), "random.prof", &bytes);
+    assert_rejected(&path, "byte ");
+}
+
+#[test]
+fn directory_and_missing_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap().to_string();
+    assert_rejected(&path, "is a directory");
+    let missing = dir.path().join("nope.prof");
+    assert_rejected(missing.to_str().unwrap(), "No such file");
+}
+
+#[test]
+fn deeply_nested_marshal() {
+    let dir = tempfile::tempdir().unwrap();
+    // A dict whose first key is 100 000 nested 1-tuples.
+    let mut bytes = vec![b'{'];
+    for _ in 0..100_000 {
+        bytes.extend_from_slice(&[b'(', 1, 0, 0, 0]);
+    }
+    bytes.push(b'N');
+    let path = temp_file(dir.path(), "nested.prof", &bytes);
+    assert_rejected(&path, "nest");
+}
+
+#[test]
+fn huge_length_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    // A key tuple claiming 2^31-1 elements, and a key string claiming 2 GiB.
+    let tuple = temp_file(
+        dir.path(),
+        "tuple.prof",
+        &[b'{', b'(', 0xff, 0xff, 0xff, 0x7f, b'N'],
+    );
+    assert_rejected(&tuple, "byte 1");
+    let string = temp_file(
+        dir.path(),
+        "string.prof",
+        &[b'{', b')', 3, b'u', 0xff, 0xff, 0xff, 0x7f, b'a'],
+    );
+    assert_rejected(&string, "byte 3");
+}
+
+#[test]
+fn truncated_dump_at_every_offset_fails_cleanly() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pstats/cprofile_py311.prof");
+    let bytes = std::fs::read(path).unwrap();
+    for len in 1..bytes.len() {
+        let error = input::parse(&bytes[..len], "cut.prof", Format::Pstats)
+            .expect_err("a truncated dump must not parse");
+        let message = error.to_string();
+        assert!(message.starts_with("cut.prof: "), "{message}");
+        assert!(message.contains("byte "), "{message}");
+    }
+    // And a few through the binary, including the seed dump.
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(GOOD)).unwrap();
+    for len in [1, 2, 7, seed.len() / 3, seed.len() / 2, seed.len() - 1] {
+        let path = temp_file(dir.path(), &format!("cut{len}.prof"), &seed[..len]);
+        assert_rejected(&path, "truncated");
+    }
+}
+
+#[test]
+fn the_python_2_dumps_also_fail_cleanly_when_cut() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pstats/profile_py27.prof");
+    let bytes = std::fs::read(path).unwrap();
+    for len in 1..bytes.len() {
+        assert!(input::parse(&bytes[..len], "cut.prof", Format::Pstats).is_err());
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["diff", GOOD],
+        vec!["diff", GOOD, GOOD, "--sort", "sideways"],
+        vec!["diff", GOOD, GOOD, "--include", "("],
+        vec!["diff", "-", "-"],
+        vec!["frobnicate"],
+    ] {
+        let output = profdiff(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).is_empty());
+    }
+}

@@ -1,0 +1,37 @@
+//! All integration tests in one binary (one link, shared helpers).
+
+mod bad_input;
+mod cli;
+mod pstats_fixtures;
+
+use std::process::{Command, Output};
+
+/// Runs the built `profdiff` from the crate root, so fixture paths in the
+/// output are the short relative ones a user would type.
+pub fn profdiff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_profdiff"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("run profdiff")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf-8 stdout")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("utf-8 stderr")
+}
+
+/// insta stores this project's snapshots under the top-level `snapshots/`.
+#[macro_export]
+macro_rules! assert_snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
