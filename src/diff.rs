@@ -438,3 +438,230 @@ pub fn sort_functions(functions: &mut [FunctionDiff], sort: SortKey) {
             .then_with(|| a.key.cmp(&b.key)),
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Edge, Format, Function, FunctionKind, ProfileMeta};
+
+    fn profile(
+        functions: &[(&str, u32, u64, f64, f64)],
+        edges: &[(usize, usize, u64, f64)],
+    ) -> Profile {
+        let mut p = Profile::new(ProfileMeta {
+            path: "p.prof".into(),
+            format: Format::Pstats,
+            unit: Unit::Seconds,
+            precision: None,
+            producer: None,
+            notes: Vec::new(),
+        });
+        for &(name, line, calls, self_cost, inclusive_cost) in functions {
+            let mut f = Function::new(name, FunctionKind::Source);
+            f.file = Some("/app/handler.py".into());
+            f.line = Some(line);
+            f.calls = Some(calls);
+            f.primitive_calls = Some(calls);
+            f.self_cost = self_cost;
+            f.inclusive_cost = inclusive_cost;
+            p.functions.push(f);
+        }
+        for &(caller, callee, calls, cost) in edges {
+            p.edges.push(Edge {
+                caller,
+                callee,
+                calls: Some(calls),
+                primitive_calls: Some(calls),
+                self_cost: None,
+                inclusive_cost: Some(cost),
+            });
+        }
+        p
+    }
+
+    fn find<'a>(diff: &'a ProfileDiff, key: &str) -> &'a FunctionDiff {
+        diff.functions.iter().find(|f| f.key == key).unwrap()
+    }
+
+    #[test]
+    fn change_arithmetic() {
+        let c = Change::new(Some(0.145), Some(0.104));
+        assert!((c.delta().unwrap() + 0.041).abs() < 1e-12);
+        assert!((c.pct().unwrap() + 28.275_862_068_965_52).abs() < 1e-9);
+        let added: Change<f64> = Change::new(None, Some(2.0));
+        assert_eq!(added.delta(), Some(2.0));
+        assert_eq!(added.pct(), None, "no base, no percentage");
+        let removed = Change::new(Some(Count(6)), None);
+        assert_eq!(removed.delta(), Some(-6.0));
+        assert_eq!(removed.pct(), Some(-100.0));
+        let zero_base = Change::new(Some(0.0), Some(1.0));
+        assert_eq!(zero_base.pct(), None);
+        let nothing: Change<f64> = Change::default();
+        assert_eq!(nothing.delta(), None);
+    }
+
+    #[test]
+    fn statuses_and_totals() {
+        let base = profile(
+            &[
+                ("main", 1, 1, 0.010, 1.0),
+                ("create", 5, 6, 0.6, 0.9),
+                ("gone", 9, 2, 0.1, 0.1),
+            ],
+            &[(0, 1, 6, 0.9), (0, 2, 2, 0.1)],
+        );
+        let new = profile(
+            &[
+                ("main", 1, 1, 0.010, 0.4),
+                ("create", 7, 1, 0.1, 0.15),
+                ("fresh", 12, 3, 0.2, 0.2),
+            ],
+            &[(0, 1, 1, 0.15), (0, 2, 3, 0.2)],
+        );
+        let options = DiffOptions {
+            callers: true,
+            cost_threshold: Some(0.001),
+            ..Default::default()
+        };
+        let diff = diff(&base, &new, &options).unwrap();
+        assert_eq!(
+            diff.counts,
+            StatusCounts {
+                added: 1,
+                removed: 1,
+                changed: 2,
+                unchanged: 0
+            }
+        );
+        let create = find(&diff, "handler.py:create");
+        assert_eq!(create.status, Status::Changed);
+        assert_eq!(create.calls.delta(), Some(-5.0));
+        assert_eq!((create.line.base, create.line.new), (Some(5), Some(7)));
+        assert_eq!(create.display, "handler.py:5→7(create)");
+        assert_eq!(create.callers.len(), 1);
+        assert_eq!(create.callers[0].key, "handler.py:main");
+        assert_eq!(
+            create.callers[0].calls,
+            Change::new(Some(Count(6)), Some(Count(1)))
+        );
+        assert_eq!(find(&diff, "handler.py:gone").status, Status::Removed);
+        assert_eq!(find(&diff, "handler.py:fresh").status, Status::Added);
+        assert_eq!(
+            diff.total_calls,
+            Change::new(Some(Count(9)), Some(Count(5)))
+        );
+        assert!((diff.total_cost.base.unwrap() - 0.71).abs() < 1e-12);
+    }
+
+    #[test]
+    fn small_time_changes_are_unchanged() {
+        let base = profile(&[("f", 1, 3, 0.100, 0.200)], &[]);
+        let new = profile(&[("f", 1, 3, 0.1004, 0.2004)], &[]);
+        let options = DiffOptions {
+            cost_threshold: Some(0.001),
+            ..Default::default()
+        };
+        assert_eq!(
+            diff(&base, &new, &options).unwrap().functions[0].status,
+            Status::Unchanged
+        );
+        let options = DiffOptions {
+            cost_threshold: Some(0.0001),
+            ..Default::default()
+        };
+        assert_eq!(
+            diff(&base, &new, &options).unwrap().functions[0].status,
+            Status::Changed
+        );
+        // Default: 0.1% of the larger total (0.1004 s here).
+        assert!((default_cost_threshold(&base, &new) - 0.0001004).abs() < 1e-12);
+    }
+
+    #[test]
+    fn callers_look_through_pass_through_wrappers() {
+        // handler -> wrapper -> create (x6) and other -> wrapper -> create (x0 -> x1):
+        // wrapper makes exactly one call to create per call of its own.
+        let base = profile(
+            &[
+                ("handler", 1, 1, 0.0, 1.0),
+                ("wrapper", 2, 6, 0.0, 0.6),
+                ("create", 3, 6, 0.6, 0.6),
+            ],
+            &[(0, 1, 6, 0.6), (1, 2, 6, 0.6)],
+        );
+        let new = profile(
+            &[
+                ("handler", 1, 1, 0.0, 1.0),
+                ("wrapper", 2, 1, 0.0, 0.1),
+                ("create", 3, 1, 0.1, 0.1),
+            ],
+            &[(0, 1, 1, 0.1), (1, 2, 1, 0.1)],
+        );
+        let options = DiffOptions {
+            callers: true,
+            ..Default::default()
+        };
+        let diff = diff(&base, &new, &options).unwrap();
+        let create = find(&diff, "handler.py:create");
+        let wrapper = &create.callers[0];
+        assert_eq!(wrapper.key, "handler.py:wrapper");
+        assert_eq!(wrapper.callers.len(), 1);
+        assert_eq!(wrapper.callers[0].key, "handler.py:handler");
+        assert_eq!(
+            wrapper.callers[0].calls,
+            Change::new(Some(Count(6)), Some(Count(1)))
+        );
+        // handler is called once but calls wrapper six times: not a pass-through.
+        assert!(wrapper.callers[0].callers.is_empty());
+    }
+
+    #[test]
+    fn recursion_does_not_loop_the_breakdown() {
+        let p = profile(&[("fib", 1, 10, 1.0, 1.0)], &[(0, 0, 10, 1.0)]);
+        let options = DiffOptions {
+            callers: true,
+            ..Default::default()
+        };
+        let diff = diff(&p, &p, &options).unwrap();
+        assert_eq!(diff.functions[0].callers.len(), 1);
+        assert!(diff.functions[0].callers[0].callers.is_empty());
+    }
+
+    #[test]
+    fn units_must_match() {
+        let base = profile(&[("f", 1, 1, 1.0, 1.0)], &[]);
+        let mut new = base.clone();
+        new.meta.unit = Unit::Event("Ir".into());
+        let error = diff(&base, &new, &DiffOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("units differ"), "{error}");
+    }
+
+    #[test]
+    fn sorting_is_by_magnitude_then_key() {
+        let base = profile(
+            &[
+                ("a", 1, 1, 0.1, 0.5),
+                ("b", 2, 5, 0.1, 0.5),
+                ("c", 3, 1, 0.1, 0.5),
+            ],
+            &[],
+        );
+        let new = profile(
+            &[
+                ("a", 1, 1, 0.1, 0.1),
+                ("b", 2, 1, 0.1, 0.6),
+                ("c", 3, 1, 0.1, 0.9),
+            ],
+            &[],
+        );
+        let mut d = diff(&base, &new, &DiffOptions::default()).unwrap();
+        sort_functions(&mut d.functions, SortKey::Inclusive);
+        let order: Vec<&str> = d.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(order, ["a", "c", "b"]);
+        sort_functions(&mut d.functions, SortKey::Calls);
+        assert_eq!(d.functions[0].name, "b");
+        sort_functions(&mut d.functions, SortKey::Name);
+        let order: Vec<&str> = d.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(order, ["a", "b", "c"]);
+    }
+}
