@@ -117,10 +117,9 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::fmt::Write as _;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 use std::iter;
 
 use similar::algorithms::{diff_slices, DiffHook};
@@ -1015,7 +1014,7 @@ fn collisions_possible(prefixes: &[&str], base: &Side<'_>, new: &Side<'_>) -> bo
 }
 
 fn hash_str(s: &str) -> u64 {
-    BuildHasherDefault::<FxHasher>::default().hash_one(s)
+    rustc_hash::FxBuildHasher.hash_one(s)
 }
 
 /// Makes keys unique: a key seen before (in output order) gets `@2`, `@3`, …
@@ -1044,59 +1043,11 @@ fn make_unique(rows: &mut [Aligned]) {
     }
 }
 
-/// The rustc "Fx" hash: a few cycles per word. Alignment hashes every
-/// function's file and name; SipHash's resistance to crafted collisions buys
-/// nothing for a profile the user chose to read, and costs most of the time
-/// on 100k functions.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.add(u64::from_le_bytes(word.try_into().expect("8 bytes")));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        // The multiply mixes upwards only; hashbrown takes the bucket from
-        // the low bits, so bring the well-mixed high bits down (as
-        // rustc-hash 2 does).
-        self.0.rotate_left(26)
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+/// rustc's "Fx" hash: alignment hashes every function's file and name, and
+/// SipHash's resistance to crafted collisions buys nothing for a profile the
+/// user chose to read while costing most of the time on 100k functions.
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
+type FxSet<K> = rustc_hash::FxHashSet<K>;
 
 #[cfg(test)]
 mod tests {
@@ -1152,7 +1103,7 @@ mod tests {
     fn assert_every_function_once(aligned: &[Aligned], base: &Profile, new: &Profile) {
         let mut base_seen = vec![0; base.functions.len()];
         let mut new_seen = vec![0; new.functions.len()];
-        let mut keys = HashSet::new();
+        let mut keys = std::collections::HashSet::new();
         for row in aligned {
             assert!(row.base.is_some() || row.new.is_some(), "empty row {row:?}");
             if let Some(id) = row.base {

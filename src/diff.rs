@@ -353,10 +353,10 @@ impl<'p> CallerContext<'p> {
                 } else {
                     (&mut entry.calls.new, &mut entry.inclusive_cost.new)
                 };
-                if let Some(n) = edge.calls {
+                if let Some(n) = edge.calls() {
                     *calls = Some(Count(calls.map_or(0, |c| c.0).saturating_add(n)));
                 }
-                if let Some(c) = edge.inclusive_cost {
+                if let Some(c) = edge.inclusive_cost() {
                     *cost = Some(cost.unwrap_or(0.0) + c);
                 }
             }
@@ -467,14 +467,12 @@ mod tests {
             p.functions.push(f);
         }
         for &(caller, callee, calls, cost) in edges {
-            p.edges.push(Edge {
-                caller,
-                callee,
-                calls: Some(calls),
-                primitive_calls: Some(calls),
-                self_cost: None,
-                inclusive_cost: Some(cost),
-            });
+            p.edges.push(
+                Edge::new(caller, callee)
+                    .with_calls(Some(calls))
+                    .with_primitive_calls(Some(calls))
+                    .with_inclusive_cost(Some(cost)),
+            );
         }
         p
     }

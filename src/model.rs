@@ -137,18 +137,75 @@ impl Function {
 }
 
 /// A caller → callee edge with the cost that flowed along it.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Profiles can hold millions of edges, so the optional numbers are stored
+/// without `Option`'s padding (48 bytes an edge instead of 80) and read
+/// through accessors. Build one with [`Edge::new`] and the `with_*` setters.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Edge {
     pub caller: FunctionId,
     pub callee: FunctionId,
-    /// Calls made along this edge, when known.
-    pub calls: Option<u64>,
-    /// Non-recursive calls along this edge (pstats edge `cc`), when known.
-    pub primitive_calls: Option<u64>,
-    /// The callee's self cost attributable to this edge, when known.
-    pub self_cost: Option<f64>,
-    /// The callee's inclusive cost attributable to this edge, when known.
-    pub inclusive_cost: Option<f64>,
+    calls: u64,
+    primitive_calls: u64,
+    self_cost: f64,
+    inclusive_cost: f64,
+}
+
+/// Marks an absent count; no profiler counts to 2^64 − 1.
+const NO_COUNT: u64 = u64::MAX;
+
+impl Edge {
+    /// An edge with no numbers yet.
+    pub fn new(caller: FunctionId, callee: FunctionId) -> Self {
+        Edge {
+            caller,
+            callee,
+            calls: NO_COUNT,
+            primitive_calls: NO_COUNT,
+            self_cost: f64::NAN,
+            inclusive_cost: f64::NAN,
+        }
+    }
+
+    /// Calls made along this edge.
+    pub fn with_calls(mut self, calls: Option<u64>) -> Self {
+        self.calls = calls.map_or(NO_COUNT, |c| c.min(NO_COUNT - 1));
+        self
+    }
+
+    /// Non-recursive calls along this edge (pstats edge `cc`).
+    pub fn with_primitive_calls(mut self, calls: Option<u64>) -> Self {
+        self.primitive_calls = calls.map_or(NO_COUNT, |c| c.min(NO_COUNT - 1));
+        self
+    }
+
+    /// The callee's self cost attributable to this edge.
+    pub fn with_self_cost(mut self, cost: Option<f64>) -> Self {
+        self.self_cost = cost.filter(|c| !c.is_nan()).unwrap_or(f64::NAN);
+        self
+    }
+
+    /// The callee's inclusive cost attributable to this edge.
+    pub fn with_inclusive_cost(mut self, cost: Option<f64>) -> Self {
+        self.inclusive_cost = cost.filter(|c| !c.is_nan()).unwrap_or(f64::NAN);
+        self
+    }
+
+    pub fn calls(&self) -> Option<u64> {
+        (self.calls != NO_COUNT).then_some(self.calls)
+    }
+
+    pub fn primitive_calls(&self) -> Option<u64> {
+        (self.primitive_calls != NO_COUNT).then_some(self.primitive_calls)
+    }
+
+    pub fn self_cost(&self) -> Option<f64> {
+        (!self.self_cost.is_nan()).then_some(self.self_cost)
+    }
+
+    pub fn inclusive_cost(&self) -> Option<f64> {
+        (!self.inclusive_cost.is_nan()).then_some(self.inclusive_cost)
+    }
 }
 
 /// One sampled call stack, root first, with the cost observed with it (at

@@ -15,7 +15,9 @@
 //!   skipped with a note.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use super::marshal::{self, Value};
 use crate::error::ParseError;
@@ -42,7 +44,14 @@ struct RawKey<'a> {
 
 struct Builder<'a> {
     profile: Profile,
-    ids: HashMap<RawKey<'a>, usize>,
+    ids: FxHashMap<RawKey<'a>, usize>,
+    /// Ids by the address of a key tuple already seen. Writers share one
+    /// tuple object between an entry's key and every callers dict that names
+    /// it (a `pstats.Stats` re-dump always does), so most lookups skip
+    /// hashing strings. `pinned` keeps those tuples alive so an address is
+    /// never reused by another tuple.
+    ids_by_tuple: FxHashMap<*const Value<'a>, usize>,
+    pinned: Vec<Rc<[Value<'a>]>>,
     /// Functions whose own entry has been read (others appeared only as callers).
     has_entry: Vec<bool>,
     skipped_keys: usize,
@@ -62,7 +71,9 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Profile, ParseError> {
             producer: None,
             notes: Vec::new(),
         }),
-        ids: HashMap::new(),
+        ids: FxHashMap::default(),
+        ids_by_tuple: FxHashMap::default(),
+        pinned: Vec::new(),
         has_entry: Vec::new(),
         skipped_keys: 0,
         saw_code_key: false,
@@ -82,7 +93,7 @@ impl<'a> Builder<'a> {
         value: Value<'a>,
         offset: u64,
     ) -> Result<(), ParseError> {
-        let Some(key) = self.raw_key(&key, offset)? else {
+        let Some(id) = self.key_id(&key, offset)? else {
             self.skipped_keys += 1;
             return Ok(());
         };
@@ -102,7 +113,6 @@ impl<'a> Builder<'a> {
         if cc > nc {
             self.saw_swapped_counts = true;
         }
-        let id = self.function_id(key);
         if std::mem::replace(&mut self.has_entry[id], true) {
             return Err(ParseError::at_byte(offset, "duplicate function entry"));
         }
@@ -122,10 +132,9 @@ impl<'a> Builder<'a> {
             }
         };
         for (caller_key, edge_stats) in callers.iter() {
-            let Some(caller_key) = self.raw_key(caller_key, offset)? else {
+            let Some(caller) = self.key_id(caller_key, offset)? else {
                 continue;
             };
-            let caller = self.function_id(caller_key);
             let edge = self.edge(caller, id, edge_stats, offset)?;
             self.profile.edges.push(edge);
         }
@@ -149,26 +158,39 @@ impl<'a> Builder<'a> {
                     ),
                 ));
             }
-            return Ok(Edge {
-                caller,
-                callee,
-                calls: Some(count(&fields[0], "caller nc", offset)?),
-                primitive_calls: Some(count(&fields[1], "caller cc", offset)?),
-                self_cost: Some(seconds(&fields[2], "caller tt", offset)?),
-                inclusive_cost: Some(seconds(&fields[3], "caller ct", offset)?),
-            });
+            return Ok(Edge::new(caller, callee)
+                .with_calls(Some(count(&fields[0], "caller nc", offset)?))
+                .with_primitive_calls(Some(count(&fields[1], "caller cc", offset)?))
+                .with_self_cost(Some(seconds(&fields[2], "caller tt", offset)?))
+                .with_inclusive_cost(Some(seconds(&fields[3], "caller ct", offset)?)));
         }
         // The pure-Python `profile` module records only a call count per caller.
         let calls = count(stats, "caller count", offset)?;
         self.saw_int_callers = true;
-        Ok(Edge {
-            caller,
-            callee,
-            calls: Some(calls),
-            primitive_calls: None,
-            self_cost: None,
-            inclusive_cost: None,
-        })
+        Ok(Edge::new(caller, callee).with_calls(Some(calls)))
+    }
+
+    /// The function id of a key, creating the function on first sight; `None`
+    /// for keys of another shape.
+    fn key_id(&mut self, key: &Value<'a>, offset: u64) -> Result<Option<usize>, ParseError> {
+        let Value::Tuple(tuple) = key else {
+            return Ok(None);
+        };
+        let address = tuple.as_ptr();
+        if let Some(&id) = self.ids_by_tuple.get(&address) {
+            return Ok(Some(id));
+        }
+        let Some(raw) = self.raw_key(key, offset)? else {
+            return Ok(None);
+        };
+        let id = self.function_id(raw);
+        // Only a tuple someone else holds (the marshal ref table) can come
+        // back; caching a fresh one would just grow memory.
+        if Rc::strong_count(tuple) > 1 {
+            self.ids_by_tuple.insert(address, id);
+            self.pinned.push(Rc::clone(tuple));
+        }
+        Ok(Some(id))
     }
 
     /// Reads a `(file, line, name)` key; `None` for keys of another shape,

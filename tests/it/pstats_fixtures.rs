@@ -160,13 +160,13 @@ fn every_fixture_function_matches_pstats() {
                     .find(|e| e.caller == caller_id)
                     .unwrap_or_else(|| panic!("{}: edge {caller} -> {key:?}", dump.display()));
                 if let Some(count) = caller["count"].as_u64() {
-                    assert_eq!(edge.calls, Some(count));
-                    assert_eq!(edge.inclusive_cost, None);
+                    assert_eq!(edge.calls(), Some(count));
+                    assert_eq!(edge.inclusive_cost(), None);
                 } else {
-                    assert_eq!(edge.calls, caller["nc"].as_u64(), "{caller}");
-                    assert_eq!(edge.primitive_calls, caller["cc"].as_u64(), "{caller}");
-                    assert_eq!(edge.self_cost, caller["tt"].as_f64(), "{caller}");
-                    assert_eq!(edge.inclusive_cost, caller["ct"].as_f64(), "{caller}");
+                    assert_eq!(edge.calls(), caller["nc"].as_u64(), "{caller}");
+                    assert_eq!(edge.primitive_calls(), caller["cc"].as_u64(), "{caller}");
+                    assert_eq!(edge.self_cost(), caller["tt"].as_f64(), "{caller}");
+                    assert_eq!(edge.inclusive_cost(), caller["ct"].as_f64(), "{caller}");
                 }
             }
         }
