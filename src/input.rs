@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, Read};
 
 use crate::error::{Error, Result};
-use crate::formats::pstats;
+use crate::formats::{callgrind, folded, gzip, pprof, pstats, pstats_text, speedscope};
 use crate::model::{Format, Profile};
 
 /// Inputs above this size are refused: no profile is this large, and reading
@@ -18,17 +18,36 @@ pub const MAX_INPUT_BYTES: u64 = 4 << 30;
 /// How many leading bytes the sniffers look at.
 const SNIFF_BYTES: u64 = 64 * 1024;
 
-/// Options for loading a profile.
+/// Options for loading a profile. Each format reads the fields that concern it.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Force a format instead of detecting it (`--from`).
     pub format: Option<Format>,
+    /// The event (callgrind) or sample type (pprof) to read as cost
+    /// (`--metric`); default: the format's own default.
+    pub metric: Option<String>,
+    /// Samples per second, turning folded-stack samples into seconds.
+    pub sample_rate: Option<f64>,
+    /// Only this thread's profile of a speedscope file.
+    pub thread: Option<String>,
+    /// A log prefix to strip from each pstats text line, beyond the
+    /// CloudWatch and Lambda runtime prefixes stripped automatically.
+    pub strip_log_prefix: Option<regex::Regex>,
 }
 
-/// Every format this build can read, in detection order.
-pub const SUPPORTED: &[Format] = &[Format::Pstats];
+/// Every format this build can read, in the order detection tries them:
+/// binary and strongly marked formats first, the loosest (folded) last.
+pub const DETECTION_ORDER: &[Format] = &[
+    Format::Pstats,
+    Format::Callgrind,
+    Format::Speedscope,
+    Format::Pprof,
+    Format::PstatsText,
+    Format::Folded,
+];
 
-/// Reads and parses the profile at `path` (`-` is stdin).
+/// Reads and parses the profile at `path` (`-` is stdin). Gzipped input of
+/// any format is decompressed first.
 pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
     let io_error = |source: io::Error| Error::Io {
         path: path.to_string(),
@@ -51,9 +70,13 @@ pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
         .take(SNIFF_BYTES)
         .read_to_end(&mut bytes)
         .map_err(io_error)?;
-    let format = match options.format {
-        Some(format) => format,
-        None => detect(&bytes, path)?,
+    let gzipped = gzip::is_gzip(&bytes);
+    // Sniff before reading the rest, so an endless stream of garbage fails
+    // at once; gzip has to be read whole before its content can be sniffed.
+    let format = match (options.format, gzipped) {
+        (Some(format), _) => Some(format),
+        (None, false) => Some(detect(&bytes, path)?),
+        (None, true) => None,
     };
     (&mut reader)
         .take(MAX_INPUT_BYTES + 1 - bytes.len() as u64)
@@ -68,18 +91,67 @@ pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
             ),
         });
     }
-    parse(&bytes, path, format)
+    let content = gzip::maybe_gunzip(&bytes).map_err(|error| Error::Parse {
+        path: path.to_string(),
+        format: "gzip",
+        error,
+    })?;
+    let format = match format {
+        Some(format) => format,
+        None => detect(&content, path)?,
+    };
+    parse_with(&content, path, format, options)
+}
+
+/// Parses bytes already in memory as `format` with default options.
+pub fn parse(bytes: &[u8], path: &str, format: Format) -> Result<Profile> {
+    parse_with(bytes, path, format, &LoadOptions::default())
 }
 
 /// Parses bytes already in memory as `format`.
-pub fn parse(bytes: &[u8], path: &str, format: Format) -> Result<Profile> {
+pub fn parse_with(
+    bytes: &[u8],
+    path: &str,
+    format: Format,
+    options: &LoadOptions,
+) -> Result<Profile> {
     let parsed = match format {
         Format::Pstats => pstats::parse(bytes, path),
-        other => {
-            return Err(Error::Usage(format!(
-                "reading {other} profiles is not supported yet"
-            )))
-        }
+        Format::Callgrind => callgrind::parse(
+            bytes,
+            path,
+            &callgrind::CallgrindOptions {
+                metric: options.metric.clone(),
+            },
+        ),
+        Format::PstatsText => pstats_text::parse(
+            bytes,
+            path,
+            &pstats_text::TextOptions {
+                strip_log_prefix: options.strip_log_prefix.clone(),
+            },
+        ),
+        Format::Folded => folded::parse(
+            bytes,
+            path,
+            &folded::FoldedOptions {
+                sample_rate: options.sample_rate,
+            },
+        ),
+        Format::Speedscope => speedscope::parse(
+            bytes,
+            path,
+            &speedscope::SpeedscopeOptions {
+                thread: options.thread.clone(),
+            },
+        ),
+        Format::Pprof => pprof::parse(
+            bytes,
+            path,
+            &pprof::PprofOptions {
+                metric: options.metric.clone(),
+            },
+        ),
     };
     parsed.map_err(|error| Error::Parse {
         path: path.to_string(),
@@ -96,16 +168,23 @@ pub fn detect(bytes: &[u8], path: &str) -> Result<Format> {
             message: "empty file, expected a profile".to_string(),
         });
     }
-    if pstats::detect(bytes) {
-        return Ok(Format::Pstats);
-    }
-    let tried: Vec<&str> = SUPPORTED.iter().map(|f| f.name()).collect();
-    Err(Error::Input {
-        path: path.to_string(),
-        message: format!(
-            "unrecognised profile format (first byte 0x{:02x}; tried: {}); use --from to force one",
-            bytes[0],
-            tried.join(", ")
-        ),
+    let detected = DETECTION_ORDER.iter().copied().find(|format| match format {
+        Format::Pstats => pstats::detect(bytes),
+        Format::Callgrind => callgrind::detect(bytes),
+        Format::Speedscope => speedscope::detect(bytes),
+        Format::Pprof => pprof::detect(bytes),
+        Format::PstatsText => pstats_text::detect(bytes),
+        Format::Folded => folded::detect(bytes),
+    });
+    detected.ok_or_else(|| {
+        let tried: Vec<&str> = DETECTION_ORDER.iter().map(|f| f.name()).collect();
+        Error::Input {
+            path: path.to_string(),
+            message: format!(
+                "unrecognised profile format (first byte 0x{:02x}; tried: {}); use --from to force one",
+                bytes[0],
+                tried.join(", ")
+            ),
+        }
     })
 }

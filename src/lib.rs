@@ -23,9 +23,15 @@ pub mod diff;
 pub mod error;
 pub mod filter;
 pub mod formats;
+pub mod gate;
 pub mod input;
+pub mod lambda;
+pub mod merge;
 pub mod model;
+pub mod output;
 pub mod render;
+pub mod snapshot;
+pub mod stats;
 pub mod wire;
 
 pub use error::{Error, ParseError, Position, Result};

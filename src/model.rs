@@ -271,6 +271,23 @@ impl Profile {
         sum_optional(self.functions.iter().map(|f| f.primitive_calls))
     }
 
+    /// Multiplies every cost (functions, edges, stacks) by `factor`: the
+    /// base side of `diff --normalize`.
+    pub fn scale_costs(&mut self, factor: f64) {
+        for function in &mut self.functions {
+            function.self_cost *= factor;
+            function.inclusive_cost *= factor;
+        }
+        for edge in &mut self.edges {
+            *edge = edge
+                .with_self_cost(edge.self_cost().map(|c| c * factor))
+                .with_inclusive_cost(edge.inclusive_cost().map(|c| c * factor));
+        }
+        for stack in &mut self.stacks {
+            stack.cost *= factor;
+        }
+    }
+
     /// Edges grouped by callee: `result[callee]` lists indices into `edges`.
     pub fn edges_by_callee(&self) -> Vec<Vec<usize>> {
         let mut by_callee = vec![Vec::new(); self.functions.len()];

@@ -119,6 +119,26 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
             threshold: diff.cost_threshold,
         },
         functions,
+        verdict: report.verdict.map(verdict),
+        lambda: None,
+    }
+}
+
+/// The gate's verdict in wire form.
+pub fn verdict(verdict: &crate::gate::Verdict) -> wire::Verdict {
+    wire::Verdict {
+        regressed: verdict.regressed,
+        violations: verdict
+            .violations
+            .iter()
+            .map(|v| wire::Violation {
+                key: v.key.clone(),
+                rule: v.rule.name().to_string(),
+                base: v.base,
+                new: v.new,
+                limit: v.limit,
+            })
+            .collect(),
     }
 }
 
@@ -150,6 +170,7 @@ pub fn show_document(report: &ShowReport<'_>) -> wire::ShowDocument {
                 }
             })
             .collect(),
+        lambda: None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Renderers. Each writes to `impl Write` from a report value built here; none
 //! decides colour or reads the environment (see [`table::Style`]).
 
+pub mod flamegraph;
 pub mod json;
+pub mod markdown;
 pub mod table;
 pub mod text;
 pub mod units;
@@ -17,6 +19,9 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
+    Markdown,
+    /// Differential flame graph SVG (diff of stack-bearing profiles only).
+    Flamegraph,
 }
 
 /// Everything a diff renderer needs: the diff, both profiles' metadata, and
@@ -30,6 +35,9 @@ pub struct DiffReport<'a> {
     /// Rows that passed the filters, before `--top` cut them.
     pub matching: usize,
     pub show_callers: bool,
+    /// The regression gate's verdict, when one was asked for; renderers
+    /// include it (JSON `verdict`, the Markdown headline).
+    pub verdict: Option<&'a crate::gate::Verdict>,
 }
 
 impl<'a> DiffReport<'a> {
@@ -58,6 +66,7 @@ impl<'a> DiffReport<'a> {
             rows,
             matching: count,
             show_callers: false,
+            verdict: None,
         }
     }
 }

@@ -1,8 +1,15 @@
 //! All integration tests in one binary (one link, shared helpers).
 
 mod bad_input;
+mod callgrind;
 mod cli;
+mod formats;
+mod gate;
+mod lambda;
+mod merge;
 mod pstats_fixtures;
+mod snapshot;
+mod stats;
 
 use std::process::{Command, Output};
 

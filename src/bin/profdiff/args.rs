@@ -1,0 +1,548 @@
+//! Command-line arguments (clap) and their validation into the library's
+//! option structs. Nothing here runs a command.
+
+use std::io::{self, IsTerminal};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use profdiff::align::AlignOptions;
+use profdiff::diff::SortKey;
+use profdiff::filter::Filter;
+use profdiff::gate::{self, GateOptions};
+use profdiff::input::LoadOptions;
+use profdiff::model::Format;
+use profdiff::render::table::Style;
+use profdiff::render::OutputFormat;
+use profdiff::Error;
+
+const EXAMPLES: &str = "\
+Examples:
+  Profile a Lambda handler before and after a fix, then diff:
+    $ python -m cProfile -o before.prof main.py
+    $ python -m cProfile -o after.prof main.py
+    $ profdiff diff before.prof after.prof
+        calls   Δcalls  ...  function
+        6 → 1       −5  ...  botocore/session.py:create_client
+
+  Only botocore, with each row's callers:
+    $ profdiff diff before.prof after.prof --include botocore --callers
+
+  Machine-readable, every function:
+    $ profdiff diff before.prof after.prof --format json > diff.json
+
+  One profile as a table, top 10 by self time:
+    $ profdiff show after.prof --sort self --top 10
+
+Exit codes: 0 success, 1 regression or snapshot mismatch, 2 usage or input error.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "profdiff",
+    version,
+    about = "Diff performance profiles: what changed between two cProfile/pstats dumps",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compare two profiles function by function.
+    #[command(after_help = EXAMPLES)]
+    Diff(DiffArgs),
+    /// Show one profile as a table.
+    Show(ShowArgs),
+    /// Write or check a snapshot file that pins call counts (and time bands).
+    #[command(after_help = SNAPSHOT_EXAMPLES)]
+    Snapshot(SnapshotArgs),
+    /// Sum several profiles into one, as pstats.Stats.add does.
+    Merge(MergeArgs),
+    /// Convert a profile to callgrind (for KCachegrind / QCacheGrind).
+    #[command(after_help = CONVERT_EXAMPLES)]
+    Convert(ConvertArgs),
+}
+
+pub const CONVERT_EXAMPLES: &str = "\
+Examples:
+  Open a cProfile dump in KCachegrind (what pyprof2calltree does):
+    $ profdiff convert before.prof -o before.callgrind
+    $ kcachegrind before.callgrind
+
+  To stdout:
+    $ profdiff convert before.prof -o - | callgrind_annotate /dev/stdin";
+
+pub const SNAPSHOT_EXAMPLES: &str = "\
+Examples:
+  Pin how many clients the handler creates:
+    $ profdiff snapshot after.prof --include create_client -o perf.snapshot
+  In CI (exit 1 and a diff when an expectation no longer holds):
+    $ profdiff snapshot after.prof --check perf.snapshot
+  Accept the new numbers:
+    $ profdiff snapshot after.prof --check perf.snapshot --update
+
+Hand-edit a line into a bound: `calls <= 2`, `incl < 200ms`.
+Locally a mismatch also writes FILE.new for review; with CI set nothing is written.";
+
+#[derive(Args, Debug)]
+pub struct SnapshotArgs {
+    /// The profile to snapshot or check (`-` reads stdin).
+    pub profile: String,
+    /// Write a new snapshot to FILE (atomically).
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        required_unless_present = "check",
+        conflicts_with = "check"
+    )]
+    pub output: Option<String>,
+    /// Check the profile against the snapshot FILE.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<String>,
+    /// With --check: rewrite FILE with the profile's numbers (bounds that
+    /// still hold are kept).
+    #[arg(long, requires = "check")]
+    pub update: bool,
+    /// Only functions whose key or name matches (repeatable; recorded in the file).
+    #[arg(long, value_name = "REGEX", conflicts_with = "check")]
+    pub include: Vec<String>,
+    /// Drop functions whose key or name matches (repeatable; recorded in the file).
+    #[arg(long, value_name = "REGEX", conflicts_with = "check")]
+    pub exclude: Vec<String>,
+    /// Also pin each function's inclusive time within a band (±50%).
+    #[arg(long, conflicts_with = "check")]
+    pub with_time: bool,
+    /// Strip this path prefix from file names before keying (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub strip_prefix: Vec<String>,
+    /// When to colour the diff (NO_COLOR is honoured in auto).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// The profile to convert (`-` reads stdin).
+    pub profile: String,
+    /// Output file (`-` writes stdout). Written atomically; never an input.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ToArg::Callgrind)]
+    pub to: ToArg,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ToArg {
+    Callgrind,
+    /// A marshal dump that Python's pstats loads.
+    Pstats,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Profiles to add up (files, or directories of them).
+    #[arg(required = true, num_args = 1..)]
+    pub profiles: Vec<String>,
+    /// Output file (`-` writes stdout). Written atomically; never an input.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ToArg::Pstats)]
+    pub to: ToArg,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How to read input profiles.
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Read inputs as this format instead of detecting it from their content.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: Option<FromArg>,
+    /// Event (callgrind: Ir, ns, …) or sample type (pprof) to compare
+    /// [default: the file's first event / pprof's default sample type]
+    #[arg(long, value_name = "EVENT")]
+    pub metric: Option<String>,
+    /// Sampling rate of folded stacks in Hz: report seconds instead of samples.
+    #[arg(long, value_name = "HZ")]
+    pub sample_rate: Option<f64>,
+    /// Only this thread of a speedscope file [default: all threads merged]
+    #[arg(long, value_name = "NAME")]
+    pub thread: Option<String>,
+    /// Strip this regex from the start of each pstats text line (CloudWatch
+    /// and Lambda runtime prefixes are stripped automatically).
+    #[arg(long, value_name = "REGEX")]
+    pub strip_log_prefix: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FromArg {
+    /// Binary pstats dump (cProfile, profile, yappi).
+    Pstats,
+    /// Callgrind (valgrind, pyprof2calltree, yappi).
+    Callgrind,
+    /// Text printed by pstats / `python -m cProfile`.
+    PstatsText,
+    /// Folded stacks (py-spy raw, stackcollapse, inferno, Austin).
+    Folded,
+    /// speedscope JSON (py-spy, pyinstrument, austin).
+    Speedscope,
+    /// pprof profile.proto, gzipped or raw.
+    Pprof,
+}
+
+impl InputArgs {
+    pub fn resolve(&self) -> Result<LoadOptions, Error> {
+        if let Some(rate) = self.sample_rate {
+            if !(rate > 0.0 && rate.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "--sample-rate must be a positive number of samples per second, got {rate}"
+                )));
+            }
+        }
+        let strip_log_prefix = match &self.strip_log_prefix {
+            Some(pattern) => Some(regex::Regex::new(&format!("^(?:{pattern})")).map_err(|e| {
+                Error::Usage(format!("invalid --strip-log-prefix regex {pattern:?}: {e}"))
+            })?),
+            None => None,
+        };
+        Ok(LoadOptions {
+            format: self.from.map(|from| match from {
+                FromArg::Pstats => Format::Pstats,
+                FromArg::Callgrind => Format::Callgrind,
+                FromArg::PstatsText => Format::PstatsText,
+                FromArg::Folded => Format::Folded,
+                FromArg::Speedscope => Format::Speedscope,
+                FromArg::Pprof => Format::Pprof,
+            }),
+            metric: self.metric.clone(),
+            sample_rate: self.sample_rate,
+            thread: self.thread.clone(),
+            strip_log_prefix,
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The profile before the change (`-` reads stdin).
+    #[arg(required_unless_present = "base_runs", conflicts_with = "base_runs")]
+    pub base: Option<String>,
+    /// The profile after the change (`-` reads stdin).
+    #[arg(required_unless_present = "new_runs", conflicts_with = "new_runs")]
+    pub new: Option<String>,
+    /// Several runs of the base (files, or a directory of them): compare
+    /// medians and test each time change for significance.
+    #[arg(long = "base", value_name = "PROFILE", num_args = 1.., requires = "new_runs")]
+    pub base_runs: Vec<String>,
+    /// Several runs of the new version (files, or a directory of them).
+    #[arg(long = "new", value_name = "PROFILE", num_args = 1.., requires = "base_runs")]
+    pub new_runs: Vec<String>,
+    /// With several runs: significance level of the Mann–Whitney U test.
+    #[arg(long, value_name = "ALPHA", default_value_t = 0.05)]
+    pub level: f64,
+    /// With several runs: smallest relative change (percent of the base
+    /// median) reported as significant.
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    pub min_effect: f64,
+    /// With several runs: smallest absolute change (seconds, or the unit)
+    /// reported as significant.
+    #[arg(long, value_name = "AMOUNT", default_value_t = 0.0005)]
+    pub min_effect_abs: f64,
+    /// Print each row's caller breakdown: which callers account for the change.
+    #[arg(long)]
+    pub callers: bool,
+    /// Scale the base so its total equals the new total (compare shapes of
+    /// sampled profiles of different lengths).
+    #[arg(long)]
+    pub normalize: bool,
+    /// Flame graph: draw the base's widths (shows what disappeared).
+    #[arg(long)]
+    pub base_widths: bool,
+    #[command(flatten)]
+    pub lambda: LambdaArgs,
+    /// Self or inclusive changes at or below this many seconds count as
+    /// unchanged [default: 0.1% of the larger total time]
+    #[arg(long, value_name = "SECONDS")]
+    pub threshold: Option<f64>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// Regression gate for CI (`diff --fail-on-regression`).
+#[derive(Args, Debug)]
+pub struct GateArgs {
+    /// Exit 1 when a rule below is violated (calls: no function may gain
+    /// more than --max-calls-increase; time only with --max-time-increase).
+    /// --include/--exclude scope the per-function rules.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Calls a function (or the total) may gain before failing.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        requires = "fail_on_regression"
+    )]
+    pub max_calls_increase: u64,
+    /// Percent an inclusive time (or the total) may grow before failing.
+    #[arg(long, value_name = "PCT", requires = "fail_on_regression")]
+    pub max_time_increase: Option<String>,
+    /// Time increases at or below this never fail (e.g. 1ms, 250us) [default:
+    /// 1ms; 0 for non-time units]
+    #[arg(long, value_name = "DURATION", requires = "fail_on_regression")]
+    pub time_noise_floor: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// The profile to show (`-` reads stdin).
+    pub profile: String,
+    #[command(flatten)]
+    pub lambda: LambdaArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// Options shared by every table-producing command.
+#[derive(Args, Debug)]
+pub struct ViewArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// Rows to show; 0 shows all [default: 20 for text, all for JSON]
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Row order (diff: largest change first).
+    #[arg(long, value_enum, default_value_t = SortArg::Inclusive)]
+    pub sort: SortArg,
+    /// Only rows whose key or name matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub include: Vec<String>,
+    /// Drop rows whose key or name matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// Strip this path prefix from file names before aligning (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub strip_prefix: Vec<String>,
+    /// When to colour the output (NO_COLOR is honoured in auto).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Shorten names to fit this many columns [default: the terminal's width]
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<usize>,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<String>,
+}
+
+/// AWS Lambda cost estimate (`--lambda-memory` and friends).
+#[derive(Args, Debug)]
+pub struct LambdaArgs {
+    /// Add a Lambda cost section, with the function's memory in MB (128–10240).
+    #[arg(long, value_name = "MB")]
+    pub lambda_memory: Option<u32>,
+    /// Lambda architecture (decides the default price).
+    #[arg(long, value_enum, value_name = "ARCH", requires = "lambda_memory")]
+    pub lambda_arch: Option<ArchArg>,
+    /// Billing granularity in ms: 1 (since Dec 2020) or 100.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 1,
+        requires = "lambda_memory"
+    )]
+    pub billing_granularity_ms: u32,
+    /// Duration price in USD per GB-second [default: us-east-1 tier 1 for the arch]
+    #[arg(long, value_name = "USD", requires = "lambda_memory")]
+    pub price_per_gb_second: Option<f64>,
+    /// Request price in USD per request [default: 0.0000002]
+    #[arg(long, value_name = "USD", requires = "lambda_memory")]
+    pub price_per_request: Option<f64>,
+    /// Lambda time = local time × F (Lambda below 1,769 MB gets a fraction of a core).
+    #[arg(
+        long,
+        value_name = "F",
+        default_value_t = 1.0,
+        requires = "lambda_memory"
+    )]
+    pub cpu_scale: f64,
+    /// The entry function (key or regex) [default: the one `handler` or
+    /// `lambda_handler`, else the profile total]
+    #[arg(long, value_name = "KEY", requires = "lambda_memory")]
+    pub entry: Option<String>,
+    /// Share of invocations that are cold starts (e.g. 0.01): adds that share
+    /// of INIT to the per-invocation cost.
+    #[arg(long, value_name = "RATE", requires = "lambda_memory")]
+    pub cold_start_rate: Option<f64>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ArchArg {
+    #[value(name = "x86_64")]
+    X86_64,
+    Arm64,
+}
+
+impl LambdaArgs {
+    /// The cost options, or `None` when no estimate was asked for.
+    pub fn resolve(&self, align: &AlignOptions) -> Option<profdiff::lambda::CostOptions> {
+        use profdiff::lambda::{Arch, CostOptions, PRICE_PER_REQUEST};
+        let memory_mb = self.lambda_memory?;
+        Some(CostOptions {
+            memory_mb,
+            arch: match self.lambda_arch {
+                Some(ArchArg::Arm64) => Arch::Arm64,
+                _ => Arch::X86_64,
+            },
+            billing_granularity_ms: self.billing_granularity_ms,
+            price_per_gb_second: self.price_per_gb_second,
+            price_per_request: self.price_per_request.unwrap_or(PRICE_PER_REQUEST),
+            cpu_scale: self.cpu_scale,
+            entry: self.entry.clone(),
+            cold_start_rate: self.cold_start_rate,
+            align: align.clone(),
+        })
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FormatArg {
+    Text,
+    Json,
+    /// A compact report for pull requests and $GITHUB_STEP_SUMMARY (diff only).
+    Markdown,
+    /// A differential flame graph SVG (diff of folded, speedscope or pprof
+    /// profiles; use with -o).
+    Flamegraph,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum SortArg {
+    Inclusive,
+    #[value(name = "self")]
+    SelfTime,
+    Calls,
+    Name,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Arguments validated once into the objects the library takes.
+pub struct View {
+    pub format: OutputFormat,
+    pub top: Option<usize>,
+    pub sort: SortKey,
+    pub filter: Filter,
+    pub align: AlignOptions,
+    pub style: Style,
+    pub color_choice: ColorArg,
+    pub output: Option<String>,
+}
+
+/// Colour on a terminal unless NO_COLOR is set, or as forced.
+pub fn color_for(choice: ColorArg, is_terminal: bool) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+impl ViewArgs {
+    pub fn resolve(&self) -> Result<View, Error> {
+        let format = match self.format {
+            FormatArg::Text => OutputFormat::Text,
+            FormatArg::Json => OutputFormat::Json,
+            FormatArg::Markdown => OutputFormat::Markdown,
+            FormatArg::Flamegraph => OutputFormat::Flamegraph,
+        };
+        // JSON lists everything unless the user narrowed it on purpose.
+        let top = match (self.top, format) {
+            (Some(0), _) => None,
+            (Some(n), _) => Some(n),
+            (None, OutputFormat::Text | OutputFormat::Markdown) => Some(20),
+            (None, OutputFormat::Json | OutputFormat::Flamegraph) => None,
+        };
+        // A file is never a terminal: no colour, no shortening.
+        let stdout_is_tty = self.output.is_none() && io::stdout().is_terminal();
+        let color = match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => {
+                stdout_is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        let width = self.width.or_else(|| {
+            stdout_is_tty
+                .then(terminal_size::terminal_size)
+                .flatten()
+                .map(|(width, _)| width.0 as usize)
+        });
+        Ok(View {
+            format,
+            top,
+            sort: match self.sort {
+                SortArg::Inclusive => SortKey::Inclusive,
+                SortArg::SelfTime => SortKey::SelfCost,
+                SortArg::Calls => SortKey::Calls,
+                SortArg::Name => SortKey::Name,
+            },
+            filter: Filter::new(&self.include, &self.exclude)?,
+            align: AlignOptions {
+                strip_prefixes: self.strip_prefix.clone(),
+            },
+            style: Style { color, width },
+            color_choice: self.color,
+            output: self.output.clone(),
+        })
+    }
+}
+
+impl DiffArgs {
+    /// Any gate flag given (they all require --fail-on-regression).
+    pub fn fail_on_regression_requested(&self) -> bool {
+        self.gate.fail_on_regression
+    }
+}
+
+impl GateArgs {
+    pub fn resolve(&self, view: &View, unit: &profdiff::Unit) -> Result<GateOptions, Error> {
+        let max_time_increase_pct = self
+            .max_time_increase
+            .as_deref()
+            .map(gate::parse_percent)
+            .transpose()
+            .map_err(|e| Error::Usage(format!("--max-time-increase: {e}")))?;
+        let time_noise_floor = self
+            .time_noise_floor
+            .as_deref()
+            .map(|text| gate::parse_noise_floor(text, unit))
+            .transpose()
+            .map_err(|e| Error::Usage(format!("--time-noise-floor: {e}")))?;
+        Ok(GateOptions {
+            max_calls_increase: self.max_calls_increase,
+            max_time_increase_pct,
+            time_noise_floor,
+            filter: view.filter.clone(),
+        })
+    }
+}

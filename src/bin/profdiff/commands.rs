@@ -1,0 +1,365 @@
+//! One function per subcommand: load, compute with the library, render.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use profdiff::align::AlignOptions;
+use profdiff::diff::{self, DiffOptions};
+use profdiff::formats::{callgrind_write, pstats_write};
+use profdiff::input;
+use profdiff::output;
+use profdiff::render::flamegraph;
+use profdiff::render::table::Style;
+use profdiff::render::{json, markdown, text, DiffReport, OutputFormat, ShowReport};
+use profdiff::snapshot::{self, Mode, SnapshotOptions};
+use profdiff::Error;
+use profdiff::{gate, lambda, merge, stats};
+
+use crate::args::*;
+use crate::Failure;
+
+pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
+    let view = args.view.resolve()?;
+    if let Some(threshold) = args.threshold {
+        if !(threshold >= 0.0 && threshold.is_finite()) {
+            return Err(Error::Usage(format!(
+                "--threshold must be a non-negative number, got {threshold}"
+            ))
+            .into());
+        }
+    }
+    let load = args.input.resolve()?;
+    let lambda = args.lambda.resolve(&view.align);
+    if !args.base_runs.is_empty() {
+        return run_diff_runs(args, &view, &load, lambda.as_ref(), out);
+    }
+    let (Some(base_path), Some(new_path)) = (args.base.as_deref(), args.new.as_deref()) else {
+        return Err(Error::Usage("diff needs BASE and NEW, or --base … --new …".into()).into());
+    };
+    if base_path == "-" && new_path == "-" {
+        return Err(Error::Usage("only one of BASE and NEW can be `-` (stdin)".into()).into());
+    }
+    let mut base = input::load(base_path, &load)?;
+    let new = input::load(new_path, &load)?;
+    if args.normalize {
+        normalize(&mut base, &new)?;
+    }
+    let inputs = [base_path, new_path];
+    if view.format == OutputFormat::Flamegraph {
+        let options = flamegraph::FlameGraphOptions {
+            base_widths: args.base_widths,
+            align: view.align.clone(),
+            ..Default::default()
+        };
+        // Rendered in memory first: a stackless input fails before any output.
+        let mut svg = Vec::new();
+        flamegraph::write_diff(&base, &new, &mut svg, &options)?;
+        emit(view.output.as_deref(), &inputs, out, |w| w.write_all(&svg))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // JSON carries every row's callers; Markdown folds them into <details>.
+    let options = DiffOptions {
+        align: view.align.clone(),
+        callers: args.callers || view.format != OutputFormat::Text,
+        cost_threshold: args.threshold,
+    };
+    let mut result = diff::diff(&base, &new, &options)?;
+    diff::sort_functions(&mut result.functions, view.sort);
+    // The gate judges every function, so --top cannot hide a violation.
+    let verdict = args
+        .gate
+        .fail_on_regression
+        .then(|| args.gate.resolve(&view, &result.unit))
+        .transpose()?
+        .map(|options| gate::evaluate(&result, &options));
+    let cost = lambda
+        .map(|options| lambda::compare(&base, &new, &options))
+        .transpose()?;
+    let mut report = DiffReport::new(&base, &new, &result, &view.filter, view.top);
+    report.show_callers = args.callers;
+    report.verdict = verdict.as_ref();
+    emit(view.output.as_deref(), &inputs, out, |w| {
+        match view.format {
+            OutputFormat::Text => {
+                text::write_diff(w, &report, view.style)?;
+                if let Some(cost) = &cost {
+                    writeln!(w)?;
+                    lambda::write_text(w, cost, view.style)?;
+                }
+            }
+            OutputFormat::Json => {
+                let mut document = json::diff_document(&report);
+                document.lambda = cost.as_ref().map(lambda::diff_to_wire);
+                write_json(w, &document)?;
+            }
+            OutputFormat::Markdown => {
+                markdown::write_diff(w, &report)?;
+                if let Some(cost) = &cost {
+                    writeln!(w, "\n```")?;
+                    lambda::write_text(w, cost, Style::default())?;
+                    writeln!(w, "```")?;
+                }
+            }
+            OutputFormat::Flamegraph => unreachable!("rendered above"),
+        }
+        Ok(())
+    })?;
+    finish_gate(verdict.as_ref(), &view, out)
+}
+
+/// Reports the gate's verdict on stderr (so it reaches the CI log even when
+/// stdout is JSON or Markdown headed for a file) and picks the exit code.
+fn finish_gate(
+    verdict: Option<&gate::Verdict>,
+    view: &View,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Failure> {
+    let Some(verdict) = verdict else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    out.flush()?;
+    let stderr_style = Style {
+        color: color_for(view.color_choice, io::stderr().is_terminal()),
+        width: None,
+    };
+    gate::render_violations(verdict, &mut io::stderr().lock(), stderr_style)?;
+    Ok(if verdict.regressed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Scales the base to the new total (`--normalize`).
+fn normalize(base: &mut profdiff::Profile, new: &profdiff::Profile) -> Result<(), Failure> {
+    let base_total = base.total_cost();
+    if base_total == 0.0 {
+        return Err(Error::Input {
+            path: base.meta.path.clone(),
+            message: "total cost is zero, nothing to normalise".into(),
+        }
+        .into());
+    }
+    base.scale_costs(new.total_cost() / base_total);
+    base.meta
+        .notes
+        .push("costs scaled to the new profile's total (--normalize)".into());
+    Ok(())
+}
+
+/// `diff --base A1 A2 … --new B1 B2 …`: medians and significance.
+fn run_diff_runs(
+    args: &DiffArgs,
+    view: &View,
+    load: &input::LoadOptions,
+    lambda_options: Option<&lambda::CostOptions>,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Failure> {
+    if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
+        return Err(Error::Usage("with --base/--new runs, --format is text or json".into()).into());
+    }
+    if args.fail_on_regression_requested() {
+        return Err(Error::Usage(
+            "--fail-on-regression compares two profiles; with several runs use the significance report"
+                .into(),
+        )
+        .into());
+    }
+    let base_paths = stats::expand_run_paths(&args.base_runs)?;
+    let new_paths = stats::expand_run_paths(&args.new_runs)?;
+    let load_all = |paths: &[String]| -> Result<Vec<profdiff::Profile>, Error> {
+        paths.iter().map(|p| input::load(p, load)).collect()
+    };
+    let base_runs = load_all(&base_paths)?;
+    let new_runs = load_all(&new_paths)?;
+    let options = stats::StatsOptions {
+        level: args.level,
+        min_effect: args.min_effect / 100.0,
+        min_effect_abs: args.min_effect_abs,
+        align: view.align.clone(),
+    };
+    let mut result = stats::compare(&base_runs, &new_runs, &options)?;
+    result
+        .functions
+        .retain(|f| view.filter.matches(&f.key, &f.display));
+    stats::sort_functions(&mut result.functions, view.sort);
+    let cost = lambda_options
+        .map(|options| lambda::compare_runs(&base_runs, &new_runs, options))
+        .transpose()?;
+    let inputs: Vec<&str> = base_paths
+        .iter()
+        .chain(&new_paths)
+        .map(String::as_str)
+        .collect();
+    emit(view.output.as_deref(), &inputs, out, |w| {
+        match view.format {
+            OutputFormat::Json => {
+                let rows: Vec<&stats::FunctionRuns> = match view.top {
+                    Some(top) => result.functions.iter().take(top).collect(),
+                    None => result.functions.iter().collect(),
+                };
+                let mut document = stats::to_wire(&result, &rows);
+                document.lambda = cost.as_ref().map(lambda::diff_to_wire);
+                write_json(w, &document)?;
+            }
+            _ => {
+                stats::write_text(w, &result, view.style, view.top)?;
+                if let Some(cost) = &cost {
+                    writeln!(w)?;
+                    lambda::write_text(w, cost, view.style)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_json(out: &mut dyn Write, document: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, document)?;
+    writeln!(out)
+}
+
+/// Writes to `destination` atomically (refusing to overwrite an input), or to
+/// stdout when there is none or it is `-`.
+fn emit(
+    destination: Option<&str>,
+    inputs: &[&str],
+    stdout: &mut dyn Write,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Failure> {
+    match destination {
+        None | Some("-") => Ok(render(stdout)?),
+        Some(path) => Ok(output::write_atomically(path, inputs, render)?),
+    }
+}
+
+pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
+    let view = args.view.resolve()?;
+    if matches!(
+        view.format,
+        OutputFormat::Markdown | OutputFormat::Flamegraph
+    ) {
+        return Err(Error::Usage("show supports --format text and json".into()).into());
+    }
+    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let report = ShowReport::new(&profile, &view.align, &view.filter, view.sort, view.top);
+    let cost = args
+        .lambda
+        .resolve(&view.align)
+        .map(|options| lambda::estimate(&profile, &options))
+        .transpose()?;
+    emit(view.output.as_deref(), &[args.profile.as_str()], out, |w| {
+        if view.format == OutputFormat::Json {
+            let mut document = json::show_document(&report);
+            document.lambda = cost.as_ref().map(lambda::estimate_to_wire);
+            return write_json(w, &document);
+        }
+        text::write_show(w, &report, view.style)?;
+        if let Some(cost) = &cost {
+            writeln!(w)?;
+            lambda::write_estimate_text(w, cost, view.style)?;
+        }
+        Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_convert(args: &ConvertArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
+    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    write_profile(
+        &profile,
+        args.to,
+        &args.output,
+        &[args.profile.as_str()],
+        out,
+    )
+}
+
+/// `profdiff merge IN… -o OUT`: the sum, as `pstats.Stats.add` computes it.
+pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
+    let load = args.input.resolve()?;
+    let paths = stats::expand_run_paths(&args.profiles)?;
+    let profiles = paths
+        .iter()
+        .map(|path| input::load(path, &load))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = merge::merge(&profiles)?;
+    let inputs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    write_profile(&merged, args.to, &args.output, &inputs, out)
+}
+
+fn write_profile(
+    profile: &profdiff::Profile,
+    to: ToArg,
+    destination: &str,
+    inputs: &[&str],
+    out: &mut dyn Write,
+) -> Result<ExitCode, Failure> {
+    if matches!(to, ToArg::Pstats) && !profile.meta.unit.is_time() {
+        return Err(Error::Usage(format!(
+            "{}: a pstats dump holds seconds, but this profile counts {}; use --to callgrind",
+            profile.meta.path, profile.meta.unit
+        ))
+        .into());
+    }
+    let render = |sink: &mut dyn Write| match to {
+        ToArg::Callgrind => callgrind_write::write(profile, sink),
+        ToArg::Pstats => pstats_write::write(profile, sink),
+    };
+    emit(Some(destination), inputs, out, render)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
+    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let align = AlignOptions {
+        strip_prefixes: args.strip_prefix.clone(),
+    };
+    let profile_path = std::path::Path::new(&args.profile);
+    let inputs = [profile_path];
+    let Some(check) = &args.check else {
+        let output = args.output.as_deref().expect("clap requires -o or --check");
+        let options = SnapshotOptions {
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+            with_time: args.with_time,
+            align,
+            ..SnapshotOptions::default()
+        };
+        snapshot::render_to(std::path::Path::new(output), &profile, &options, &inputs)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let path = std::path::Path::new(check);
+    if !path.exists() {
+        return Err(Error::Input {
+            path: check.clone(),
+            message: "no such snapshot; create it with `profdiff snapshot PROFILE -o FILE`".into(),
+        }
+        .into());
+    }
+    let outcome = snapshot::check_file(&profile, path, &align)?;
+    let style = Style {
+        color: color_for(args.color, io::stdout().is_terminal()),
+        width: None,
+    };
+    let mode = if args.update {
+        Mode::Update
+    } else {
+        Mode::Check
+    };
+    if !outcome.is_ok() && mode == Mode::Check {
+        outcome.write_report(out, check, style)?;
+    }
+    out.flush()?;
+    let action = snapshot::apply_policy(path, &outcome, mode, snapshot::is_ci(), &inputs).map_err(
+        |source| Error::Io {
+            path: check.clone(),
+            source,
+        },
+    )?;
+    if let Some(message) = action.message(path) {
+        eprintln!("profdiff: {message}");
+    }
+    Ok(ExitCode::from(action.exit_code()))
+}

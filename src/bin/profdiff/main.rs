@@ -1,0 +1,68 @@
+//! The `profdiff` binary: parses arguments, runs one command and maps the
+//! outcome to an exit code (0 ok, 1 regression or mismatch, 2 usage or input
+//! error). Colour and terminal width are decided once, in [`args`].
+
+mod args;
+mod commands;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use profdiff::Error;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // --help and --version are successes; everything else is a usage error.
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let mut stdout = io::stdout().lock();
+    let result = match &cli.command {
+        Command::Diff(args) => commands::run_diff(args, &mut stdout),
+        Command::Show(args) => commands::run_show(args, &mut stdout),
+        Command::Convert(args) => commands::run_convert(args, &mut stdout),
+        Command::Merge(args) => commands::run_merge(args, &mut stdout),
+        Command::Snapshot(args) => commands::run_snapshot(args, &mut stdout),
+    };
+    let result = result.and_then(|code| stdout.flush().map(|_| code).map_err(Failure::Io));
+    match result {
+        Ok(code) => code,
+        // A closed pipe (`profdiff … | head`) is the reader's choice, not an error.
+        Err(Failure::Io(error)) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Io(error)) => {
+            eprintln!("profdiff: error writing output: {error}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Profdiff(error)) => {
+            eprintln!("profdiff: error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub enum Failure {
+    Profdiff(Error),
+    Io(io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Profdiff(error)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(error: io::Error) -> Self {
+        Failure::Io(error)
+    }
+}

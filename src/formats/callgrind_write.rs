@@ -1,0 +1,606 @@
+//! Writing any [`Profile`] as a callgrind file, as pyprof2calltree does for
+//! pstats dumps, so KCachegrind and callgrind_annotate can open it.
+//!
+//! What is written, and why:
+//! - A header valgrind's own tools accept: `# callgrind format`,
+//!   `version: 1`, `creator: profdiff <version>`, `positions: line`, one
+//!   event, and `summary:` / `totals:` holding the true total (Σ self costs;
+//!   pyprof2calltree writes the largest cumtime there instead).
+//! - Costs are integers in this format. Seconds become the event `ns`,
+//!   **rounded** to whole nanoseconds (pyprof2calltree truncates); other units
+//!   keep their event name and are rounded to whole counts.
+//! - Per function: `fl=`/`fn=` (and `ob=` when the profile knows objects),
+//!   then `LINE SELF`, then per callee `cfi=`, `cfn=`, `calls=CALLS LINE` and
+//!   `LINE INCLUSIVE`. Files, functions and objects use name compression
+//!   (`(id) name` once, `(id)` after), with one id space per kind.
+//! - A name that one file holds at several lines (`__init__` of two classes)
+//!   is written `name:LINE`, as pyprof2calltree does: KCachegrind then shows
+//!   them apart, and the reader ([`super::callgrind`]) splits the line off
+//!   again because it matches the function's position. The position of every
+//!   function's first cost line is its own line, so name, file and line
+//!   survive the round trip; a missing line is written as 0.
+//! - A call count exists only on a call edge, so functions called by no
+//!   recorded caller (pstats roots such as `exec`) would lose their count, as
+//!   they do through pyprof2calltree. Instead their unexplained calls hang
+//!   under one synthetic `(root)` function with no cost of its own; the
+//!   reader drops it again when the creator is profdiff, while other tools
+//!   show it like valgrind's `(below main)`.
+//! - Inclusive cost lives on call edges only. The root edge, and edges
+//!   without a cost (the `profile` module records call counts only), get
+//!   the callee's inclusive cost that its known outermost calls (those from
+//!   outside its cycle of recursion) leave unexplained, split by share of
+//!   calls, so it survives the trip; a recursive self-call gets 0, its cost
+//!   is inside the outer call's.
+//! - Not representable, so lost: primitive call counts, per-edge self cost,
+//!   the difference between "no count" and 0 on edges, and control
+//!   characters in names (written as `?`).
+//!
+//! The output depends only on the profile (functions and edges in model
+//! order), so it is deterministic.
+
+use std::io::{self, Write};
+
+use rustc_hash::FxHashMap;
+
+use super::callgrind::{strongly_connected, ROOT_NAME, UNKNOWN};
+use crate::model::{Function, Profile, Unit};
+
+/// Writes `profile` as a callgrind file.
+pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
+    let mut out = Sink::new(out);
+    let (event, long_name, per_unit) = match &profile.meta.unit {
+        Unit::Seconds => ("ns".to_string(), Some("Nanoseconds"), 1e9),
+        Unit::Samples => ("samples".to_string(), None, 1.0),
+        Unit::Event(name) => (event_name(name), None, 1.0),
+    };
+    let to_count = |value: f64| -> u64 {
+        let scaled = (value * per_unit).round();
+        // `as` saturates, and NaN becomes 0.
+        if scaled > 0.0 {
+            scaled as u64
+        } else {
+            0
+        }
+    };
+
+    let functions = &profile.functions;
+    let n = functions.len();
+    let self_counts: Vec<u64> = functions.iter().map(|f| to_count(f.self_cost)).collect();
+    let total = self_counts
+        .iter()
+        .fold(0u64, |sum, c| sum.saturating_add(*c));
+
+    // Edges by caller, in model order.
+    let mut outgoing: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut pairs = Vec::with_capacity(profile.edges.len());
+    for (index, edge) in profile.edges.iter().enumerate() {
+        if edge.caller < n && edge.callee < n {
+            outgoing[edge.caller].push(index);
+            pairs.push((edge.caller, edge.callee));
+        }
+    }
+    let component = strongly_connected(n, &pairs);
+    // What flows into each callee. Calls from outside the callee's cycle of
+    // recursion (its strongly connected component) are its outermost calls:
+    // their costs add up to its inclusive cost, calls from inside do not.
+    let mut calls_in = vec![0u64; n];
+    let mut known_outer = vec![0.0f64; n];
+    let mut unknown_outer_calls = vec![0u64; n];
+    let mut unknown_inner_calls = vec![0u64; n];
+    let mut unknown_edges = vec![0u64; n];
+    for edge in &profile.edges {
+        let (caller, callee) = (edge.caller, edge.callee);
+        if caller >= n || callee >= n {
+            continue;
+        }
+        let calls = edge.calls().unwrap_or(0);
+        calls_in[callee] = calls_in[callee].saturating_add(calls);
+        let outer = component[caller] != component[callee];
+        match edge.inclusive_cost() {
+            Some(cost) if outer => known_outer[callee] += cost,
+            Some(_) => {}
+            None if outer => {
+                unknown_outer_calls[callee] = unknown_outer_calls[callee].saturating_add(calls);
+                unknown_edges[callee] += 1;
+            }
+            None if caller != callee => {
+                unknown_inner_calls[callee] = unknown_inner_calls[callee].saturating_add(calls);
+                unknown_edges[callee] += 1;
+            }
+            None => {}
+        }
+    }
+    // Calls no edge explains come from outside the profile: they go under
+    // the synthetic root, and are outermost calls too.
+    let unexplained: Vec<u64> = functions
+        .iter()
+        .enumerate()
+        .map(|(id, f)| f.calls.unwrap_or(0).saturating_sub(calls_in[id]))
+        .collect();
+    // The callee's inclusive cost its known outermost calls leave unexplained
+    // is shared by the root edge and the edges without a cost (the `profile`
+    // module records call counts only), by share of the outermost calls:
+    // callgrind stores inclusive cost on edges only, so this keeps it
+    // through the trip. Calls from inside a cycle are estimated the same way.
+    let share = |callee: usize, calls: u64| -> f64 {
+        let remaining = (functions[callee].inclusive_cost - known_outer[callee]).max(0.0);
+        let outer_calls = unknown_outer_calls[callee].saturating_add(unexplained[callee]);
+        let basis = if outer_calls > 0 {
+            outer_calls
+        } else {
+            unknown_inner_calls[callee]
+        };
+        if basis > 0 {
+            remaining * calls as f64 / basis as f64
+        } else {
+            remaining / (unknown_edges[callee] + u64::from(unexplained[callee] > 0)).max(1) as f64
+        }
+    };
+    let edge_inclusive = |index: usize| -> u64 {
+        let edge = &profile.edges[index];
+        match edge.inclusive_cost() {
+            Some(cost) => to_count(cost),
+            // A recursive call's cost is inside the outer call's already.
+            None if edge.caller == edge.callee => 0,
+            None => to_count(share(edge.callee, edge.calls().unwrap_or(0))),
+        }
+    };
+    let root_edges: Vec<(usize, u64, u64)> = (0..n)
+        .filter(|&id| unexplained[id] > 0)
+        .map(|id| (id, unexplained[id], to_count(share(id, unexplained[id]))))
+        .collect();
+
+    let has_objects = functions.iter().any(|f| f.object.is_some());
+    let line_of = |id: usize| u64::from(functions[id].line.unwrap_or(0));
+    // Every name is looked up once here, not per call line.
+    let names = display_names(profile);
+    let file_names: Vec<String> = functions
+        .iter()
+        .map(|f| clean(f.file.as_deref().unwrap_or(UNKNOWN)))
+        .collect();
+    let object_names: Vec<String> = functions
+        .iter()
+        .map(|f| clean(f.object.as_deref().unwrap_or(UNKNOWN)))
+        .collect();
+    let mut files = Table::default();
+    let mut fns = Table::default();
+    let mut objects = Table::default();
+    let file_ids: Vec<usize> = file_names.iter().map(|n| files.intern(n)).collect();
+    let fn_ids: Vec<usize> = names.iter().map(|n| fns.intern(n)).collect();
+    let object_ids: Vec<usize> = object_names.iter().map(|n| objects.intern(n)).collect();
+    let unknown_file = files.intern(UNKNOWN);
+    let unknown_object = objects.intern(UNKNOWN);
+    let root_fn = fns.intern(ROOT_NAME);
+
+    let header = format!(
+        "# callgrind format\nversion: 1\ncreator: profdiff {}\ncmd: {}\npositions: line\n\
+         event: {event}{}\nevents: {event}\nsummary: {total}\n",
+        env!("CARGO_PKG_VERSION"),
+        clean(&profile.meta.path),
+        long_name
+            .map(|long| format!(" : {long}"))
+            .unwrap_or_default(),
+    );
+    out.bytes(header.as_bytes());
+
+    // The current ob=/fl= as the reader tracks them.
+    let mut current_object = None;
+    let mut current_file = None;
+
+    if !root_edges.is_empty() {
+        out.bytes(b"\n");
+        if has_objects {
+            objects.write(&mut out, b"ob=", unknown_object);
+            current_object = Some(unknown_object);
+        }
+        files.write(&mut out, b"fl=", unknown_file);
+        current_file = Some(unknown_file);
+        fns.write(&mut out, b"fn=", root_fn);
+        out.bytes(b"0 0\n");
+        for &(callee, calls, inclusive) in &root_edges {
+            if has_objects && object_ids[callee] != unknown_object {
+                objects.write(&mut out, b"cob=", object_ids[callee]);
+            }
+            files.write(&mut out, b"cfi=", file_ids[callee]);
+            fns.write(&mut out, b"cfn=", fn_ids[callee]);
+            out.call(calls, line_of(callee), 0, inclusive);
+            out.flush_if_full()?;
+        }
+    }
+
+    for id in 0..n {
+        out.bytes(b"\n");
+        let object = object_ids[id];
+        if has_objects && current_object != Some(object) {
+            objects.write(&mut out, b"ob=", object);
+            current_object = Some(object);
+        }
+        let file = file_ids[id];
+        if current_file != Some(file) {
+            files.write(&mut out, b"fl=", file);
+            current_file = Some(file);
+        }
+        fns.write(&mut out, b"fn=", fn_ids[id]);
+        let line = line_of(id);
+        out.cost_line(line, self_counts[id]);
+        for &index in &outgoing[id] {
+            let edge = &profile.edges[index];
+            let callee = edge.callee;
+            if has_objects && object_ids[callee] != object {
+                objects.write(&mut out, b"cob=", object_ids[callee]);
+            }
+            files.write(&mut out, b"cfi=", file_ids[callee]);
+            fns.write(&mut out, b"cfn=", fn_ids[callee]);
+            let inclusive = edge_inclusive(index);
+            out.call(edge.calls().unwrap_or(0), line_of(callee), line, inclusive);
+            out.flush_if_full()?;
+        }
+        out.flush_if_full()?;
+    }
+    out.bytes(b"\ntotals: ");
+    out.number(total);
+    out.bytes(b"\n");
+    out.finish()
+}
+
+/// The output: whole lines are assembled in a buffer that goes to the
+/// writer in large chunks (the writer's hot path is millions of short lines).
+struct Sink<'w> {
+    buffer: Vec<u8>,
+    out: &'w mut dyn Write,
+}
+
+impl<'w> Sink<'w> {
+    const CHUNK: usize = 1 << 16;
+
+    fn new(out: &'w mut dyn Write) -> Self {
+        Sink {
+            buffer: Vec::with_capacity(2 * Self::CHUNK),
+            out,
+        }
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    fn number(&mut self, mut value: u64) {
+        // Two digits per division: most numbers here are 5 to 12 digits.
+        const PAIRS: &[u8; 200] =
+            b"00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+            40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899";
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        while value >= 100 {
+            let pair = (value % 100) as usize * 2;
+            value /= 100;
+            start -= 2;
+            digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        }
+        if value >= 10 {
+            let pair = value as usize * 2;
+            start -= 2;
+            digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        } else {
+            start -= 1;
+            digits[start] = b'0' + value as u8;
+        }
+        self.buffer.extend_from_slice(&digits[start..]);
+    }
+
+    /// `LINE COST`
+    fn cost_line(&mut self, line: u64, cost: u64) {
+        self.number(line);
+        self.bytes(b" ");
+        self.number(cost);
+        self.bytes(b"\n");
+    }
+
+    /// `calls=CALLS TARGET_LINE` and its `LINE INCLUSIVE` cost line.
+    fn call(&mut self, calls: u64, target_line: u64, line: u64, inclusive: u64) {
+        self.bytes(b"calls=");
+        self.cost_line(calls, target_line);
+        self.cost_line(line, inclusive);
+    }
+
+    fn flush_if_full(&mut self) -> io::Result<()> {
+        if self.buffer.len() >= Self::CHUNK {
+            self.out.write_all(&self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(&self.buffer)?;
+        self.buffer.clear();
+        self.out.flush()
+    }
+}
+
+/// Object, file and name: what tells functions apart in a callgrind file.
+type NameKey<'p> = (Option<&'p str>, Option<&'p str>, &'p str);
+
+fn name_key(f: &Function) -> NameKey<'_> {
+    (f.object.as_deref(), f.file.as_deref(), f.name.as_str())
+}
+
+/// The `fn=` name of every function: its name, or `name:LINE` when its
+/// object and file hold that name at more than one line.
+fn display_names(profile: &Profile) -> Vec<String> {
+    // The first line seen per key, and whether another line turned up.
+    let mut seen: FxHashMap<NameKey<'_>, (Option<u32>, bool)> = FxHashMap::default();
+    for f in &profile.functions {
+        let entry = seen.entry(name_key(f)).or_insert((f.line, false));
+        if entry.0 != f.line {
+            entry.1 = true;
+        }
+    }
+    profile
+        .functions
+        .iter()
+        .map(|f| {
+            let name = clean(&f.name);
+            if seen[&name_key(f)].1 {
+                format!("{name}:{}", f.line.unwrap_or(0))
+            } else {
+                name
+            }
+        })
+        .collect()
+}
+
+/// An event name is one token of the `events:` line.
+fn event_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == ':' || c == '=' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "cost".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// A name must stay on its line.
+fn clean(name: &str) -> String {
+    if !name.contains(['\n', '\r', '\0']) {
+        return name.to_string();
+    }
+    name.chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\0') {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Name compression for one id space: every name is interned up front;
+/// the output id is given on first use, written `(id) name` then and `(id)`
+/// after. An empty name is written as is (`(id)` alone is a reference).
+#[derive(Default)]
+struct Table<'n> {
+    index: FxHashMap<&'n str, usize>,
+    names: Vec<&'n str>,
+    /// Output id per interned name; 0 while not written yet.
+    ids: Vec<u64>,
+    next: u64,
+}
+
+impl<'n> Table<'n> {
+    fn intern(&mut self, name: &'n str) -> usize {
+        *self.index.entry(name).or_insert_with(|| {
+            self.names.push(name);
+            self.ids.push(0);
+            self.names.len() - 1
+        })
+    }
+
+    fn write(&mut self, out: &mut Sink<'_>, key: &[u8], index: usize) {
+        out.bytes(key);
+        let name = self.names[index];
+        if name.is_empty() {
+            return out.bytes(b"\n");
+        }
+        out.bytes(b"(");
+        if self.ids[index] != 0 {
+            out.number(self.ids[index]);
+            return out.bytes(b")\n");
+        }
+        self.next += 1;
+        self.ids[index] = self.next;
+        out.number(self.next);
+        out.bytes(b") ");
+        out.bytes(name.as_bytes());
+        out.bytes(b"\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::callgrind::{self, CallgrindOptions};
+    use crate::model::{Edge, Format, Function, FunctionKind, ProfileMeta};
+
+    fn function(
+        name: &str,
+        file: &str,
+        line: u32,
+        calls: u64,
+        self_cost: f64,
+        inclusive: f64,
+    ) -> Function {
+        let mut f = Function::new(name, FunctionKind::Source);
+        f.file = Some(file.to_string());
+        f.line = Some(line);
+        f.calls = Some(calls);
+        f.primitive_calls = Some(calls);
+        f.self_cost = self_cost;
+        f.inclusive_cost = inclusive;
+        f
+    }
+
+    fn edge(caller: usize, callee: usize, calls: u64, inclusive: Option<f64>) -> Edge {
+        Edge::new(caller, callee)
+            .with_calls(Some(calls))
+            .with_primitive_calls(Some(calls))
+            .with_inclusive_cost(inclusive)
+    }
+
+    fn sample() -> Profile {
+        let mut profile = Profile::new(ProfileMeta {
+            path: "x.prof".to_string(),
+            format: Format::Pstats,
+            unit: Unit::Seconds,
+            precision: None,
+            producer: Some("cProfile".to_string()),
+            notes: Vec::new(),
+        });
+        profile.functions = vec![
+            function("main", "a.py", 1, 1, 1.5e-9, 10.4e-9),
+            function("__init__", "a.py", 33, 2, 2.4e-9, 2.4e-9),
+            function("__init__", "a.py", 42, 1, 3.0e-9, 3.0e-9),
+            function("fib", "a.py", 7, 5, 3.6e-9, 3.6e-9),
+        ];
+        profile.edges = vec![
+            edge(0, 1, 2, Some(2.4e-9)),
+            edge(0, 2, 1, Some(3.0e-9)),
+            edge(0, 3, 1, Some(3.6e-9)),
+            edge(3, 3, 4, Some(2.0e-9)),
+        ];
+        profile
+    }
+
+    fn written(profile: &Profile) -> String {
+        let mut out = Vec::new();
+        write(profile, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn output_is_deterministic_and_rounds_to_nanoseconds() {
+        let text = written(&sample());
+        assert_eq!(text, written(&sample()));
+        // 1.5 ns rounds to 2, 2.4 to 2, 3.6 to 4: totals = 2 + 2 + 3 + 4.
+        assert!(text.contains("\nsummary: 11\n"), "{text}");
+        assert!(text.ends_with("\ntotals: 11\n"), "{text}");
+        assert!(text.contains("event: ns : Nanoseconds\nevents: ns\n"));
+    }
+
+    #[test]
+    fn colliding_names_carry_their_line_and_read_back() {
+        let text = written(&sample());
+        // Function id 1 is the synthetic root, 2 main; the callees are
+        // defined where main calls them.
+        assert!(
+            text.contains("cfn=(3) __init__:33\ncalls=2 33\n1 2\n"),
+            "{text}"
+        );
+        assert!(text.contains("cfn=(4) __init__:42\n"), "{text}");
+        assert!(text.contains("\nfn=(3)\n33 2\n"), "{text}");
+        assert!(text.contains("cfn=(5) fib\n"), "{text}");
+        let back = callgrind::parse(text.as_bytes(), "x", &CallgrindOptions::default()).unwrap();
+        let keys: Vec<(&str, Option<u32>, Option<u64>)> = back
+            .functions
+            .iter()
+            .map(|f| (f.name.as_str(), f.line, f.calls))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("main", Some(1), Some(1)),
+                ("__init__", Some(33), Some(2)),
+                ("__init__", Some(42), Some(1)),
+                ("fib", Some(7), Some(5)),
+            ]
+        );
+        // fib calls itself: inclusive stays the outer call's, not + 2 ns.
+        assert_eq!(back.functions[3].inclusive_cost, 4e-9);
+    }
+
+    #[test]
+    fn roots_hang_under_a_synthetic_caller() {
+        let text = written(&sample());
+        assert!(
+            text.contains(
+                "fl=(1) ???\nfn=(1) (root)\n0 0\ncfi=(2) a.py\ncfn=(2) main\ncalls=1 1\n0 10\n"
+            ),
+            "{text}"
+        );
+        let back = callgrind::parse(text.as_bytes(), "x", &CallgrindOptions::default()).unwrap();
+        assert_eq!(back.functions.len(), 4);
+        assert_eq!(back.edges.len(), 4);
+        assert_eq!(back.functions[0].calls, Some(1));
+    }
+
+    #[test]
+    fn edges_without_cost_share_the_callee_inclusive_cost() {
+        let mut profile = sample();
+        // The profile module: counts only. __init__:33 is called twice by
+        // main and once from outside (calls 3).
+        profile.functions[1].calls = Some(3);
+        profile.functions[1].inclusive_cost = 30e-9;
+        profile.edges[0] = profile.edges[0].with_inclusive_cost(None);
+        profile.edges[3] = profile.edges[3].with_inclusive_cost(None);
+        let text = written(&profile);
+        // 2 of 3 calls: 20 ns on the edge, 10 ns on the root's.
+        assert!(text.contains("calls=2 33\n1 20\n"), "{text}");
+        assert!(text.contains("calls=1 33\n0 10\n"), "{text}");
+        // The recursive self-call gets no cost of its own.
+        assert!(text.contains("calls=4 7\n7 0\n"), "{text}");
+    }
+
+    #[test]
+    fn event_units_objects_and_odd_names() {
+        let mut profile = sample();
+        profile.meta.unit = Unit::Event("Ir".to_string());
+        for f in &mut profile.functions {
+            f.self_cost *= 1e9;
+            f.inclusive_cost *= 1e9;
+        }
+        for e in &mut profile.edges {
+            *e = e.with_inclusive_cost(e.inclusive_cost().map(|c| c * 1e9));
+        }
+        profile.functions[0].object = Some("/bin/x".to_string());
+        profile.functions[1].file = None;
+        profile.functions[2].file = Some(String::new());
+        profile.functions[3].name = "two\nlines".to_string();
+        let text = written(&profile);
+        assert!(text.contains("event: Ir\nevents: Ir\n"), "{text}");
+        // The root has no object: ??? is (1).
+        assert!(text.contains("cob=(2) /bin/x\n"), "{text}");
+        assert!(text.contains("\nfl=\n"), "{text}");
+        // Both __init__ are told apart by their files: no line suffix.
+        assert!(text.contains("cfn=(3) __init__\n"), "{text}");
+        assert!(text.contains("cfn=(4) two?lines\n"), "{text}");
+        let back = callgrind::parse(text.as_bytes(), "x", &CallgrindOptions::default()).unwrap();
+        let objects: Vec<Option<&str>> =
+            back.functions.iter().map(|f| f.object.as_deref()).collect();
+        assert_eq!(objects, [Some("/bin/x"), None, None, None]);
+        let files: Vec<Option<&str>> = back.functions.iter().map(|f| f.file.as_deref()).collect();
+        assert_eq!(files, [Some("a.py"), None, Some(""), Some("a.py")]);
+        assert_eq!(back.meta.unit, Unit::Event("Ir".to_string()));
+    }
+
+    #[test]
+    fn numbers_match_display() {
+        for value in [0, 7, 10, 99, 100, 101, 12345, 1_000_000, u64::MAX] {
+            let mut bytes = Vec::new();
+            let mut sink = Sink::new(&mut bytes);
+            sink.number(value);
+            sink.finish().unwrap();
+            assert_eq!(String::from_utf8(bytes).unwrap(), value.to_string());
+        }
+    }
+}

@@ -1,0 +1,637 @@
+//! pstats text: what `python -m cProfile script.py` and
+//! `pstats.Stats.print_stats()` print (FORMATS.md §2), also when it was
+//! logged and comes back out of CloudWatch with log prefixes on its lines.
+//!
+//! ```text
+//!          149 function calls (24 primitive calls) in 0.000 seconds
+//!
+//!    Ordered by: cumulative time
+//!    List reduced from 16 to 5 due to restriction <5>
+//!
+//!    ncalls  tottime  percall  cumtime  percall filename:lineno(function)
+//!     123/3    0.000    0.000    0.000    0.000 prog.py:4(fib)
+//!         1    0.000    0.000    0.000    0.000 {built-in method builtins.exec}
+//! ```
+//!
+//! Choices, and why:
+//!
+//! - **Rows are read by token, not by column.** A count wider than the
+//!   column pushes the rest right, and logs may mangle spacing. pstats leaves
+//!   the first percall blank exactly when `nc == 0` and the second when
+//!   `cc == 0`, so the ncalls column says how many numbers follow; the rest
+//!   of the line, spaces and parentheses included, is the name.
+//! - **Names are turned back into pstats keys**, so a text and a binary
+//!   dump of the same run produce the same functions: `{…}` is a cProfile
+//!   builtin `("~", 0, "<…>")`; `file:line(name)` is split at the *last*
+//!   `:digits(` (Windows paths have `C:\`, names such as
+//!   `<method 'get' of 'dict' objects>` have spaces); `:0(len)` is a
+//!   `profile`-module builtin `("", 0, "len")`; `profile:0(…)` is synthetic.
+//! - **Log prefixes** are stripped line by line, since a logged message
+//!   often carries a prefix only on its first line: CloudWatch's
+//!   `2026-11-26T05:47:22.123Z\t<request-id>\tINFO\t` and the Lambda Python
+//!   runtime's `[INFO]\t2026-11-26T05:47:22.123Z\t<request-id>\t` always; a
+//!   user's regex (matching at the start of a line) before those. Other log
+//!   lines (Lambda's `START`/`END`/`REPORT`) are ignored outside the table
+//!   and end it inside. A prefixed line that is not a row also ends the
+//!   table (it is the next log record); an unprefixed one is an error with
+//!   its line number. A table cut short that way shows up in the note that
+//!   compares the rows with the header's call counts.
+//! - **One stats block per input.** A log may hold one block per invocation.
+//!   Silently adding them up would be wrong and refusing would be unhelpful,
+//!   so the first block is read and a note says how many more there were.
+//! - **Precision** is that of the text (0.001 s for `%8.3f`), recorded in
+//!   [`ProfileMeta::precision`] so comparisons do not report rounding.
+//! - `List reduced from A to B` (a restricted `print_stats(n)`) is recorded as
+//!   a note: the functions not listed are missing, not absent.
+//! - No caller edges: `print_callers` sections after the table are skipped.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::error::ParseError;
+use crate::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+
+/// Options for reading pstats text.
+#[derive(Debug, Clone, Default)]
+pub struct TextOptions {
+    /// Extra log prefix to strip (`--strip-log-prefix REGEX`): where it
+    /// matches at the start of a line, the match is removed. It is tried
+    /// before the built-in CloudWatch and Lambda patterns. Default: `None`.
+    pub strip_log_prefix: Option<Regex>,
+}
+
+/// CloudWatch: `2026-11-26T05:47:22.123Z<TAB>request-id<TAB>INFO<TAB>`.
+const CLOUDWATCH_PREFIX: &str = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\t[^\t]*\t(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\t";
+
+/// Lambda Python runtime logging: `[INFO]<TAB>2026-…Z<TAB>request-id<TAB>`.
+const LAMBDA_PREFIX: &str = r"^\[(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]\t\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\t[^\t]*\t";
+
+/// True when a line of `bytes` (possibly a prefix of the input; log
+/// prefixes allowed) is the `N function calls … in X seconds` header or the
+/// `ncalls  tottime …` table header.
+pub fn detect(bytes: &[u8]) -> bool {
+    let prefixes = Prefixes::new(None);
+    bytes.split(|&b| b == b'\n').any(|raw| {
+        let text = String::from_utf8_lossy(raw);
+        let (line, _) = prefixes.strip(text.trim_end_matches('\r'));
+        parse_header(line).is_some() || is_table_header(line)
+    })
+}
+
+/// Parses pstats text. `path` is only recorded in the metadata.
+pub fn parse(bytes: &[u8], path: &str, options: &TextOptions) -> Result<Profile, ParseError> {
+    let prefixes = Prefixes::new(options.strip_log_prefix.clone());
+    let mut reader = Reader::new(path);
+    let mut line_no = 0u64;
+    for raw in bytes.split(|&b| b == b'\n') {
+        line_no += 1;
+        let text = String::from_utf8_lossy(raw);
+        let (line, prefixed) = prefixes.strip(text.trim_end_matches('\r'));
+        reader.line(line, prefixed, line_no)?;
+    }
+    reader.finish(line_no)
+}
+
+/// The built-in prefixes, compiled once per process. The patterns are
+/// constants covered by tests: failing to compile them is a bug in this file,
+/// not an input problem, hence the `expect`.
+static BUILTIN_PREFIXES: LazyLock<[Regex; 2]> = LazyLock::new(|| {
+    let compile = |pattern| Regex::new(pattern).expect("built-in log prefix pattern");
+    [compile(CLOUDWATCH_PREFIX), compile(LAMBDA_PREFIX)]
+});
+
+struct Prefixes {
+    user: Option<Regex>,
+    builtin: &'static [Regex; 2],
+}
+
+impl Prefixes {
+    fn new(user: Option<Regex>) -> Self {
+        Prefixes {
+            user,
+            builtin: &BUILTIN_PREFIXES,
+        }
+    }
+
+    /// The line without its log prefix, and whether it had one.
+    fn strip<'l>(&self, line: &'l str) -> (&'l str, bool) {
+        if let Some(user) = &self.user {
+            if let Some(m) = user.find(line).filter(|m| m.start() == 0) {
+                return (&line[m.end()..], true);
+            }
+        }
+        // Both built-in prefixes start with a digit or `[`; table rows start
+        // with spaces, so the regexes rarely run.
+        if line.starts_with(|c: char| c.is_ascii_digit() || c == '[') {
+            for regex in self.builtin {
+                if let Some(m) = regex.find(line) {
+                    return (&line[m.end()..], true);
+                }
+            }
+        }
+        (line, false)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    calls: u64,
+    primitive: u64,
+}
+
+/// `         149 function calls (24 primitive calls) in 0.000 seconds`.
+fn parse_header(line: &str) -> Option<Header> {
+    let line = line.trim();
+    let (calls, rest) = line.split_once(' ')?;
+    let calls: u64 = calls.parse().ok()?;
+    let rest = rest.strip_prefix("function calls")?;
+    let (primitive, rest) = match rest.strip_prefix(" (") {
+        Some(inner) => {
+            let (count, rest) = inner.split_once(" primitive calls)")?;
+            (count.parse().ok()?, rest)
+        }
+        None => (calls, rest),
+    };
+    let seconds = rest.strip_prefix(" in ")?;
+    let seconds = seconds
+        .strip_suffix(" seconds")
+        .or_else(|| seconds.strip_suffix(" CPU seconds"))?;
+    seconds.trim().parse::<f64>().ok()?;
+    Some(Header { calls, primitive })
+}
+
+/// Lines the Lambda platform writes between log records.
+fn is_platform_line(line: &str) -> bool {
+    [
+        "START RequestId:",
+        "END RequestId:",
+        "REPORT RequestId:",
+        "INIT_START ",
+        "INIT_REPORT ",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
+}
+
+fn is_table_header(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    words.next() == Some("ncalls")
+        && words.next() == Some("tottime")
+        && words.next() == Some("percall")
+        && words.next() == Some("cumtime")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the table: header, sort order, restrictions.
+    Seeking,
+    Table,
+    /// After the first table: only counting further blocks.
+    After,
+}
+
+struct Reader {
+    profile: Profile,
+    ids: HashMap<String, usize>,
+    state: State,
+    header: Option<(Header, u64)>,
+    reduced: Option<String>,
+    table_line: Option<u64>,
+    more_blocks: u64,
+    duplicates: u64,
+    unparsed_names: u64,
+    /// Fewest decimals seen in a time column.
+    decimals: Option<usize>,
+    saw_profile_module: bool,
+}
+
+impl Reader {
+    fn new(path: &str) -> Self {
+        Reader {
+            profile: Profile::new(ProfileMeta {
+                path: path.to_string(),
+                format: Format::PstatsText,
+                unit: Unit::Seconds,
+                precision: None,
+                producer: None,
+                notes: Vec::new(),
+            }),
+            ids: HashMap::new(),
+            state: State::Seeking,
+            header: None,
+            reduced: None,
+            table_line: None,
+            more_blocks: 0,
+            duplicates: 0,
+            unparsed_names: 0,
+            decimals: None,
+            saw_profile_module: false,
+        }
+    }
+
+    /// Reads one line, its log prefix (if it had one, `prefixed`) stripped.
+    fn line(&mut self, line: &str, prefixed: bool, line_no: u64) -> Result<(), ParseError> {
+        match self.state {
+            State::Seeking => {
+                if let Some(header) = parse_header(line) {
+                    self.header = Some((header, line_no));
+                    self.reduced = None;
+                } else if let Some(reduced) = parse_reduced(line) {
+                    self.reduced = Some(reduced);
+                } else if is_table_header(line) {
+                    self.table_line = Some(line_no);
+                    self.state = State::Table;
+                }
+            }
+            State::Table => {
+                if line.trim().is_empty() || is_platform_line(line) {
+                    self.state = State::After;
+                } else if let Err(error) = self.row(line, line_no) {
+                    // A logged table may be followed directly by the next log
+                    // record (the message's trailing blank lines trimmed):
+                    // a prefixed line that is no row ends the table.
+                    if !prefixed {
+                        return Err(error);
+                    }
+                    self.state = State::After;
+                }
+            }
+            State::After => {
+                if parse_header(line).is_some() {
+                    self.more_blocks += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, line: &str, line_no: u64) -> Result<(), ParseError> {
+        let row = parse_row(line).map_err(|message| ParseError::at_line(line_no, message))?;
+        self.decimals = Some(self.decimals.map_or(row.decimals, |d| d.min(row.decimals)));
+        let (file, lineno, name, kind) = match parse_name(row.name) {
+            Some(parts) => parts,
+            None => {
+                self.unparsed_names += 1;
+                (None, None, row.name.to_string(), FunctionKind::Source)
+            }
+        };
+        if kind == FunctionKind::Synthetic
+            || (kind == FunctionKind::Builtin && file.as_deref() == Some(""))
+        {
+            self.saw_profile_module = true;
+        }
+        let calls = row.nc.max(row.cc);
+        let primitive = row.nc.min(row.cc);
+        if let Some(&id) = self.ids.get(row.name) {
+            // strip_dirs() merges colliding rows itself, so this only happens
+            // in hand-edited text; add up like pstats' add_func_stats.
+            self.duplicates += 1;
+            let function = &mut self.profile.functions[id];
+            function.calls = function.calls.map(|c| c.saturating_add(calls));
+            function.primitive_calls = function
+                .primitive_calls
+                .map(|c| c.saturating_add(primitive));
+            function.self_cost += row.tottime;
+            function.inclusive_cost += row.cumtime;
+            return Ok(());
+        }
+        let mut function = Function::new(name, kind);
+        function.file = file;
+        function.line = lineno;
+        function.calls = Some(calls);
+        function.primitive_calls = Some(primitive);
+        function.self_cost = row.tottime;
+        function.inclusive_cost = row.cumtime;
+        self.ids
+            .insert(row.name.to_string(), self.profile.functions.len());
+        self.profile.functions.push(function);
+        Ok(())
+    }
+
+    fn finish(mut self, lines: u64) -> Result<Profile, ParseError> {
+        let Some(table_line) = self.table_line else {
+            let message = match self.header {
+                Some((_, at)) => format!(
+                    "found the `function calls` header on line {at} but no \
+                     `ncalls  tottime  percall  cumtime  percall` table after it"
+                ),
+                None => "no pstats table found (expected `N function calls in X seconds` and \
+                         an `ncalls  tottime …` table header)"
+                    .to_string(),
+            };
+            return Err(ParseError::at_line(lines.max(1), message));
+        };
+        let calls = self.profile.total_calls().unwrap_or(0);
+        let primitive = self.profile.total_primitive_calls().unwrap_or(0);
+        let notes = &mut self.profile.meta.notes;
+        if let Some(reduced) = &self.reduced {
+            notes.push(format!(
+                "{reduced}: the functions not listed are missing from this profile"
+            ));
+        } else if let Some((header, at)) = self.header {
+            if (calls, primitive) != (header.calls, header.primitive) {
+                notes.push(format!(
+                    "the table adds up to {calls} calls ({primitive} primitive) but the header \
+                     on line {at} says {} ({}); the text may be cut short",
+                    header.calls, header.primitive
+                ));
+            }
+        }
+        if self.more_blocks > 0 {
+            notes.push(format!(
+                "the input holds {} more stats block(s) after the one at line {table_line}; \
+                 only the first was read",
+                self.more_blocks
+            ));
+        }
+        if self.duplicates > 0 {
+            notes.push(format!("{} repeated rows were added up", self.duplicates));
+        }
+        if self.unparsed_names > 0 {
+            notes.push(format!(
+                "{} row names are not `file:line(function)`; kept as plain names",
+                self.unparsed_names
+            ));
+        }
+        if self.profile.functions.is_empty() {
+            notes.push("the stats table is empty".to_string());
+        }
+        self.profile.meta.precision = Some(10f64.powi(-(self.decimals.unwrap_or(3) as i32)));
+        let producer = if self.saw_profile_module {
+            "profile"
+        } else {
+            "cProfile"
+        };
+        self.profile.meta.producer = Some(producer.to_string());
+        Ok(self.profile)
+    }
+}
+
+/// `List reduced from 16 to 5 due to restriction <5>` → a description.
+fn parse_reduced(line: &str) -> Option<String> {
+    let rest = line.trim().strip_prefix("List reduced from ")?;
+    let (from, rest) = rest.split_once(" to ")?;
+    let (to, restriction) = rest.split_once(" due to restriction ")?;
+    let from: u64 = from.parse().ok()?;
+    let to: u64 = to.parse().ok()?;
+    Some(format!(
+        "list reduced from {from} to {to} functions (restriction {restriction})"
+    ))
+}
+
+#[derive(Debug)]
+struct Row<'l> {
+    nc: u64,
+    cc: u64,
+    tottime: f64,
+    cumtime: f64,
+    decimals: usize,
+    name: &'l str,
+}
+
+fn parse_row(line: &str) -> Result<Row<'_>, String> {
+    let line = line.trim_start();
+    let (ncalls, mut rest) = line
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .ok_or_else(|| format!("expected a stats row, got {line:?}"))?;
+    let count = |text: &str| {
+        text.parse::<u64>()
+            .map_err(|_| format!("malformed ncalls {ncalls:?}: expected N or N/M"))
+    };
+    let (nc, cc) = match ncalls.split_once('/') {
+        Some((nc, cc)) => (count(nc)?, count(cc)?),
+        None => {
+            let n = count(ncalls)?;
+            (n, n)
+        }
+    };
+    // pstats blanks the first percall when nc == 0 and the second when cc == 0.
+    let numbers = 2 + usize::from(nc != 0) + usize::from(cc != 0);
+    let mut values = [0.0f64; 4];
+    let mut decimals = usize::MAX;
+    for value in values.iter_mut().take(numbers) {
+        rest = rest.trim_start();
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let token = &rest[..end];
+        *value = token
+            .parse::<f64>()
+            .ok()
+            .filter(|v| {
+                v.is_finite()
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+            })
+            .ok_or_else(|| {
+                format!(
+                    "malformed time {token:?}: expected {numbers} numbers after ncalls {ncalls}"
+                )
+            })?;
+        let places = token.split_once('.').map_or(0, |(_, f)| f.len());
+        decimals = decimals.min(places);
+        rest = &rest[end..];
+    }
+    let name = rest.trim();
+    if name.is_empty() {
+        return Err("stats row without a function name".to_string());
+    }
+    // The numbers are tottime, [percall], cumtime, [percall].
+    let (tottime, cumtime) = if nc != 0 {
+        (values[0], values[2])
+    } else {
+        (values[0], values[1])
+    };
+    Ok(Row {
+        nc,
+        cc,
+        tottime,
+        cumtime,
+        decimals,
+        name,
+    })
+}
+
+/// Turns a printed name back into a pstats key: (file, line, name, kind).
+fn parse_name(text: &str) -> Option<(Option<String>, Option<u32>, String, FunctionKind)> {
+    if let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+        // pstats prints ("~", 0, "<x>") as "{x}".
+        return Some((
+            Some("~".to_string()),
+            Some(0),
+            format!("<{inner}>"),
+            FunctionKind::Builtin,
+        ));
+    }
+    let body = text.strip_suffix(')')?;
+    // The last `:digits(` splits file from line and name.
+    let mut search_end = body.len();
+    while let Some(open) = body[..search_end].rfind('(') {
+        let before = &body[..open];
+        // Digits are ASCII, so this stays on a character boundary.
+        let digits_start = before.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        if digits_start < open && before[..digits_start].ends_with(':') {
+            let file = &before[..digits_start - 1];
+            let line: u32 = before[digits_start..].parse().ok()?;
+            let name = &body[open + 1..];
+            let kind = match (file, line) {
+                ("" | "~", 0) => FunctionKind::Builtin,
+                ("profile", 0) => FunctionKind::Synthetic,
+                _ => FunctionKind::Source,
+            };
+            return Some((Some(file.to_string()), Some(line), name.to_string(), kind));
+        }
+        search_end = open;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "\
+before 201
+         149 function calls (24 primitive calls) in 0.012 seconds
+
+   Ordered by: cumulative time
+
+   ncalls  tottime  percall  cumtime  percall filename:lineno(function)
+        1    0.000    0.000    0.012    0.012 {built-in method builtins.exec}
+    123/3    0.010    0.000    0.011    0.004 C:\\src\\prog.py:4(fib)
+       20    0.001    0.000    0.001    0.000 {method 'get' of 'dict' objects}
+        4    0.000    0.000    0.000    0.000 prog.py:50(<lambda>)
+        1    0.000    0.000    0.000    0.000 :0(len)
+        0    0.000             0.000          profile:0(profiler)
+
+
+";
+
+    #[test]
+    fn reads_rows_and_names() {
+        let p = parse(TEXT.as_bytes(), "t.txt", &TextOptions::default()).unwrap();
+        assert_eq!(p.functions.len(), 6);
+        let fib = &p.functions[1];
+        assert_eq!(
+            (fib.name.as_str(), fib.file.as_deref(), fib.line),
+            ("fib", Some("C:\\src\\prog.py"), Some(4))
+        );
+        assert_eq!((fib.calls, fib.primitive_calls), (Some(123), Some(3)));
+        assert_eq!((fib.self_cost, fib.inclusive_cost), (0.010, 0.011));
+        let get = &p.functions[2];
+        assert_eq!(get.name, "<method 'get' of 'dict' objects>");
+        assert_eq!(
+            (get.file.as_deref(), get.line, get.kind),
+            (Some("~"), Some(0), FunctionKind::Builtin)
+        );
+        assert_eq!(p.functions[4].kind, FunctionKind::Builtin);
+        assert_eq!(p.functions[4].file.as_deref(), Some(""));
+        let fake = &p.functions[5];
+        assert_eq!(
+            (fake.kind, fake.calls, fake.inclusive_cost),
+            (FunctionKind::Synthetic, Some(0), 0.0)
+        );
+        assert_eq!(p.meta.precision, Some(0.001));
+        assert_eq!(p.meta.producer.as_deref(), Some("profile"));
+        assert!(
+            p.meta.notes.iter().any(|n| n.contains("adds up to 149")),
+            "{:?}",
+            p.meta.notes
+        );
+    }
+
+    #[test]
+    fn cloudwatch_and_lambda_prefixes() {
+        let cloudwatch: String = TEXT
+            .lines()
+            .map(|l| {
+                format!(
+                    "2026-11-26T05:47:22.123Z\tc0ffee00-0000-4000-8000-000000000001\tINFO\t{l}\n"
+                )
+            })
+            .collect();
+        let p = parse(cloudwatch.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(p.functions.len(), 6);
+        let lambda = format!(
+            "START RequestId: x\n[INFO]\t2026-11-26T05:47:22.123Z\treq\t{}\n[INFO]\t2026-11-26T05:47:22.124Z\treq\tdone\n",
+            TEXT[11..].trim_end()
+        );
+        assert!(detect(lambda.as_bytes()));
+        let p = parse(lambda.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(p.functions.len(), 6);
+        let custom: String = TEXT.lines().map(|l| format!("app | {l}\n")).collect();
+        let options = TextOptions {
+            strip_log_prefix: Some(Regex::new(r"^app \| ").unwrap()),
+        };
+        assert_eq!(
+            parse(custom.as_bytes(), "t", &options)
+                .unwrap()
+                .functions
+                .len(),
+            6
+        );
+    }
+
+    #[test]
+    fn reduced_lists_and_extra_blocks_are_noted() {
+        let text = TEXT.replace(
+            "   Ordered by: cumulative time\n",
+            "   Ordered by: cumulative time\n   List reduced from 16 to 6 due to restriction <6>\n",
+        ) + TEXT;
+        let p = parse(text.as_bytes(), "t", &TextOptions::default()).unwrap();
+        let notes = p.meta.notes.join("\n");
+        assert!(
+            notes.contains("list reduced from 16 to 6 functions"),
+            "{notes}"
+        );
+        assert!(notes.contains("1 more stats block"), "{notes}");
+    }
+
+    #[test]
+    fn malformed_rows_name_their_line() {
+        let text = TEXT.replace("123/3", "12x/3");
+        let error = parse(text.as_bytes(), "t", &TextOptions::default()).unwrap_err();
+        assert_eq!(error.position, crate::error::Position::Line(8));
+        let text = TEXT.replace("0.010    0.000    0.011", "0.010    oops    0.011");
+        let error = parse(text.as_bytes(), "t", &TextOptions::default()).unwrap_err();
+        assert!(error.message.contains("oops"), "{error}");
+        let error = parse(b"hello\n", "t", &TextOptions::default()).unwrap_err();
+        assert!(error.message.contains("no pstats table"), "{error}");
+    }
+
+    #[test]
+    fn wide_counts_and_names() {
+        assert_eq!(
+            parse_name("/a b/c.py:12(f(x)"),
+            Some((
+                Some("/a b/c.py".into()),
+                Some(12),
+                "f(x".into(),
+                FunctionKind::Source
+            ))
+        );
+        let row = parse_row("1234567890/12    1.500    0.000    2.000    0.167 x.py:1(<genexpr>)")
+            .unwrap();
+        assert_eq!(
+            (row.nc, row.cc, row.tottime, row.cumtime),
+            (1234567890, 12, 1.5, 2.0)
+        );
+        assert!(parse_name("no parens").is_none());
+        // A multi-byte character right before the digits (found by fuzzing).
+        assert!(parse_name("é12(f)").is_none());
+        assert_eq!(parse_name("é:12(f)").unwrap().1, Some(12));
+    }
+
+    #[test]
+    fn detection() {
+        assert!(detect(TEXT.as_bytes()));
+        assert!(detect(
+            b"   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n"
+        ));
+        assert!(!detect(b"a;b 1\n"));
+        assert!(!detect(b"fn=main\n"));
+    }
+}

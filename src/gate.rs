@@ -1,0 +1,498 @@
+//! Regression gating: turns a [`ProfileDiff`] into a pass/fail [`Verdict`]
+//! for CI (`profdiff diff BASE NEW --fail-on-regression`).
+//!
+//! A diff table answers "what changed?"; a CI job needs "did it get worse
+//! beyond what we accept?", and an explanation of every rule that failed. The
+//! rules are deliberately few and strict, because a gate that lets
+//! regressions through is worse than none:
+//!
+//! | rule | applies to | violated when |
+//! |---|---|---|
+//! | `calls` | each selected function with call counts | new calls > base calls + `max_calls_increase` |
+//! | `total_calls` | the whole profile (no filter given) | Σ new calls > Σ base calls + `max_calls_increase` |
+//! | `inclusive_time` | each selected function (with `max_time_increase_pct`) | new > base + max(base × PCT / 100, noise floor) |
+//! | `total_time` | the whole profile (no filter given, with `max_time_increase_pct`) | same, on the total |
+//!
+//! Decisions, and why:
+//!
+//! * **Added functions count as growth from zero.** A function that did not
+//!   exist in the base and is now called 3 times is a calls increase of 3;
+//!   its inclusive time is a time increase from 0 (which no percentage can
+//!   excuse, so only the noise floor applies). A demanding user wants to hear
+//!   about new work on the hot path. The price: a renamed function shows up as
+//!   removed + added and fails the gate too, which is the right prompt to
+//!   re-baseline (or to `--exclude` it). Removed functions never fail.
+//! * **Call counts are exact, times are noisy.** Calls have no noise floor.
+//!   A time increase at or below the floor (absolute, default 1 ms) never
+//!   fails, whatever its percentage: a 2 µs function taking 4 µs is +100% and
+//!   meaningless. For profiles whose unit is not time (callgrind `Ir`,
+//!   samples) the floor is a plain number in that unit, and defaults to 0
+//!   (instruction counts do not jitter; for samples pass a floor).
+//!   The rule names follow the JSON field names, so there they read
+//!   `inclusive_cost` / `total_cost`.
+//! * **Filters scope the gate.** `--include`/`--exclude` select which
+//!   functions the per-function rules judge. The whole-profile totals are
+//!   checked only when no filter is given: a filter says "judge only these
+//!   functions", and the profile's total would bring back everything it left
+//!   out (`--include create_client` must not fail because an unrelated import
+//!   got slower).
+//! * **Sampled profiles have no calls** (`None`): the call rules skip any
+//!   function (and the total) whose count is unknown on a side where it
+//!   exists.
+//! * The same `max_calls_increase` applies per function and to the total:
+//!   with the default 0 the total is redundant, and with N > 0 it catches
+//!   many small increases that each stay under N.
+//!
+//! Every violation carries the numbers to explain it: `base` (`None` for an
+//! added function), `new` and `limit`, the largest `new` that would have
+//! passed.
+
+use std::io::{self, Write};
+
+use crate::diff::{Change, Count, ProfileDiff};
+use crate::filter::Filter;
+use crate::model::Unit;
+use crate::render::table::{paint, Align, Cell, Style, Table, Tone};
+use crate::render::units;
+
+/// The default noise floor for time profiles: 1 ms.
+pub const DEFAULT_TIME_NOISE_FLOOR: f64 = 0.001;
+
+/// The key a whole-profile violation is reported under.
+pub const TOTAL_KEY: &str = "(total)";
+
+/// What the gate accepts. `Default` is the strict gate `--fail-on-regression`
+/// alone gives: no function may gain a call, time is not judged.
+#[derive(Debug, Clone, Default)]
+pub struct GateOptions {
+    /// Largest accepted growth in calls, per function and for the total
+    /// (`--max-calls-increase`, default 0).
+    pub max_calls_increase: u64,
+    /// Largest accepted growth of inclusive time (per function) and total time,
+    /// in percent of the base (`--max-time-increase`); `None` (the default)
+    /// does not judge time.
+    pub max_time_increase_pct: Option<f64>,
+    /// A time increase at or below this never fails, in the profile's unit
+    /// (`--time-noise-floor`). `None` (the default) picks
+    /// [`default_noise_floor`] for the profile's unit.
+    pub time_noise_floor: Option<f64>,
+    /// Which functions the per-function rules judge (`--include`/`--exclude`).
+    /// When it is not empty, the totals are not judged.
+    pub filter: Filter,
+}
+
+/// The noise floor used when none is given: 1 ms for time, 0 for other units
+/// (instruction counts are exact; sampled profiles should pass one).
+pub fn default_noise_floor(unit: &Unit) -> f64 {
+    if unit.is_time() {
+        DEFAULT_TIME_NOISE_FLOOR
+    } else {
+        0.0
+    }
+}
+
+/// Which rule a violation broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    /// Whole-profile Σ calls grew by more than the limit.
+    TotalCalls,
+    /// Whole-profile total time grew beyond the limit.
+    TotalTime,
+    /// As `TotalTime`, for profiles whose unit is not time.
+    TotalCost,
+    /// A function's calls grew by more than the limit.
+    Calls,
+    /// A function's inclusive time grew beyond the limit.
+    InclusiveTime,
+    /// As `InclusiveTime`, for profiles whose unit is not time.
+    InclusiveCost,
+}
+
+impl Rule {
+    /// Stable name, as in JSON (`"calls"`, `"inclusive_time"`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::TotalCalls => "total_calls",
+            Rule::TotalTime => "total_time",
+            Rule::TotalCost => "total_cost",
+            Rule::Calls => "calls",
+            Rule::InclusiveTime => "inclusive_time",
+            Rule::InclusiveCost => "inclusive_cost",
+        }
+    }
+
+    /// True for the rules whose numbers are call counts.
+    pub fn is_calls(self) -> bool {
+        matches!(self, Rule::TotalCalls | Rule::Calls)
+    }
+}
+
+/// One broken rule, with the numbers that broke it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The function's normalised key, or [`TOTAL_KEY`].
+    pub key: String,
+    /// The pstats-like label of the function (the key for totals).
+    pub display: String,
+    pub rule: Rule,
+    /// Base value; `None` when the function is new.
+    pub base: Option<f64>,
+    pub new: f64,
+    /// The largest `new` that would have passed.
+    pub limit: f64,
+}
+
+/// The gate's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// True when at least one rule was violated.
+    pub regressed: bool,
+    /// Totals first, then functions by key.
+    pub violations: Vec<Violation>,
+    /// Unit of the time/cost numbers in the violations.
+    pub unit: Unit,
+    /// How many functions the per-function rules looked at.
+    pub functions_checked: usize,
+    /// Whether the whole-profile totals were judged (no filter given).
+    pub totals_checked: bool,
+}
+
+/// Judges a diff. Never fails: absent numbers simply make a rule not apply.
+pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
+    let floor = options
+        .time_noise_floor
+        .unwrap_or_else(|| default_noise_floor(&diff.unit));
+    let (total_rule, inclusive_rule) = if diff.unit.is_time() {
+        (Rule::TotalTime, Rule::InclusiveTime)
+    } else {
+        (Rule::TotalCost, Rule::InclusiveCost)
+    };
+    let mut violations = Vec::new();
+    let totals_checked = options.filter.is_empty();
+    if totals_checked {
+        if let Some((base, new, limit)) =
+            calls_excess(&diff.total_calls, true, true, options.max_calls_increase)
+        {
+            violations.push(Violation {
+                key: TOTAL_KEY.to_string(),
+                display: TOTAL_KEY.to_string(),
+                rule: Rule::TotalCalls,
+                base,
+                new,
+                limit,
+            });
+        }
+        if let Some(pct) = options.max_time_increase_pct {
+            if let Some((base, new, limit)) = cost_excess(&diff.total_cost, pct, floor) {
+                violations.push(Violation {
+                    key: TOTAL_KEY.to_string(),
+                    display: TOTAL_KEY.to_string(),
+                    rule: total_rule,
+                    base,
+                    new,
+                    limit,
+                });
+            }
+        }
+    }
+    let mut functions_checked = 0;
+    let mut per_function = Vec::new();
+    for function in &diff.functions {
+        if !options.filter.matches(&function.key, &function.display) {
+            continue;
+        }
+        functions_checked += 1;
+        let violation = |rule, (base, new, limit)| Violation {
+            key: function.key.clone(),
+            display: function.display.clone(),
+            rule,
+            base,
+            new,
+            limit,
+        };
+        if let Some(numbers) = calls_excess(
+            &function.calls,
+            function.base_id.is_some(),
+            function.new_id.is_some(),
+            options.max_calls_increase,
+        ) {
+            per_function.push(violation(Rule::Calls, numbers));
+        }
+        if let Some(pct) = options.max_time_increase_pct {
+            if let Some(numbers) = cost_excess(&function.inclusive_cost, pct, floor) {
+                per_function.push(violation(inclusive_rule, numbers));
+            }
+        }
+    }
+    // The diff's row order depends on the caller's --sort; a verdict must not.
+    per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
+    violations.extend(per_function);
+    Verdict {
+        regressed: !violations.is_empty(),
+        violations,
+        unit: diff.unit.clone(),
+        functions_checked,
+        totals_checked,
+    }
+}
+
+/// `(base, new, limit)` when the calls grew beyond `max_increase`.
+///
+/// `base_present`/`new_present` say whether the function exists on each side:
+/// an absent side counts as 0 calls, but a side that exists without a count
+/// (a sampled profile) makes the rule not apply.
+fn calls_excess(
+    calls: &Change<Count>,
+    base_present: bool,
+    new_present: bool,
+    max_increase: u64,
+) -> Option<(Option<f64>, f64, f64)> {
+    if (base_present && calls.base.is_none()) || (new_present && calls.new.is_none()) {
+        return None;
+    }
+    let new = calls.new?.0;
+    let base = calls.base.map(|c| c.0);
+    let limit = base.unwrap_or(0).saturating_add(max_increase);
+    (new > limit).then(|| (base.map(|b| b as f64), new as f64, limit as f64))
+}
+
+/// `(base, new, limit)` when the cost grew by more than `pct` percent of the
+/// base and by more than `floor`. An absent base counts as 0, where no
+/// percentage helps and only the floor applies.
+fn cost_excess(cost: &Change<f64>, pct: f64, floor: f64) -> Option<(Option<f64>, f64, f64)> {
+    let new = cost.new?;
+    let base = cost.base;
+    let base_value = base.unwrap_or(0.0);
+    let allowed = (base_value.abs() * pct / 100.0).max(floor);
+    let limit = base_value + allowed;
+    // NaN compares false: an unreadable number never fails the gate.
+    (new > limit).then_some((base, new, limit))
+}
+
+/// Parses a duration for `--time-noise-floor`: `1ms`, `250us`, `250µs`,
+/// `100ns`, `2s`, or a bare number of seconds (`0.5`). Spaces between number
+/// and unit are allowed; negative, infinite and empty values are not.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, suffix) = trimmed.split_at(split);
+    let scale = match suffix.trim() {
+        "" | "s" => 1.0,
+        "ms" => 1e-3,
+        "us" | "µs" | "μs" => 1e-6,
+        "ns" => 1e-9,
+        _ => {
+            return Err(format!(
+                "invalid duration {text:?}: expected a number with an optional unit \
+                 ns, us (µs), ms or s, e.g. 1ms, 250us, 0.5 (seconds)"
+            ))
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| {
+        format!("invalid duration {text:?}: expected a non-negative number such as 1ms or 0.5")
+    })?;
+    let seconds = value * scale;
+    if !seconds.is_finite() {
+        return Err(format!("invalid duration {text:?}: too large"));
+    }
+    Ok(seconds)
+}
+
+/// Parses `--time-noise-floor` for a profile of `unit`: a duration for time
+/// profiles ([`parse_duration`]), a plain non-negative number in that unit
+/// otherwise (a duration suffix is refused, since it would be meaningless).
+pub fn parse_noise_floor(text: &str, unit: &Unit) -> Result<f64, String> {
+    if unit.is_time() {
+        return parse_duration(text);
+    }
+    match text.trim().parse::<f64>() {
+        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!(
+            "invalid noise floor {text:?}: these profiles count {unit}, not time; \
+             give a plain non-negative number of {unit}"
+        )),
+    }
+}
+
+/// Parses `--max-time-increase`: a non-negative percentage, `10` or `10%`.
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim_end();
+    match number.parse::<f64>() {
+        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!(
+            "invalid percentage {text:?}: expected a non-negative number such as 10 or 2.5%"
+        )),
+    }
+}
+
+/// Writes the verdict for a terminal: one line saying whether the gate
+/// passed, then one row per violation (rule, base → new, limit, function).
+/// The CLI prints it to stderr, so it reaches the CI log even when stdout is
+/// redirected (JSON, Markdown into `$GITHUB_STEP_SUMMARY`).
+pub fn render_violations(verdict: &Verdict, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    if !verdict.regressed {
+        return writeln!(
+            out,
+            "{} {}",
+            paint("no regression:", Tone::Better, style.color),
+            scope_summary(verdict)
+        );
+    }
+    let count = verdict.violations.len();
+    writeln!(
+        out,
+        "{} {count} rule{} violated ({})",
+        paint("regression:", Tone::Worse, style.color),
+        if count == 1 { "" } else { "s" },
+        scope_summary(verdict)
+    )?;
+    let mut table = Table::new(vec![
+        Align::Left,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ]);
+    table.push(
+        ["  rule", "base → new", "limit", "excess", "function"]
+            .into_iter()
+            .map(|h| Cell::new(h, Tone::Header))
+            .collect(),
+    );
+    for violation in &verdict.violations {
+        let (base, new, limit) = violation_numbers(violation, &verdict.unit);
+        table.push(vec![
+            Cell::plain(format!("  {}", violation.rule.name())),
+            Cell::plain(format!("{base} → {new}")),
+            Cell::new(limit, Tone::Dim),
+            Cell::new(excess(violation, &verdict.unit), Tone::Worse),
+            Cell::plain(violation.display.clone()),
+        ]);
+    }
+    table.write(out, style)
+}
+
+/// "checked 2,881 functions and the totals" and the like.
+pub fn scope_summary(verdict: &Verdict) -> String {
+    let functions = format!(
+        "{} function{}",
+        units::grouped(verdict.functions_checked as i128),
+        if verdict.functions_checked == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    if verdict.totals_checked {
+        format!("checked {functions} and the totals")
+    } else {
+        format!("checked {functions} matching the filters")
+    }
+}
+
+/// A violation's base, new and limit in human units (`—` for an absent base).
+pub fn violation_numbers(violation: &Violation, unit: &Unit) -> (String, String, String) {
+    let format = |value: f64| {
+        if violation.rule.is_calls() {
+            units::grouped(value.round() as i128)
+        } else {
+            units::cost(value, unit)
+        }
+    };
+    (
+        violation.base.map_or_else(|| "—".to_string(), format),
+        format(violation.new),
+        format(violation.limit),
+    )
+}
+
+/// How far over the limit: `+5`, `+12.3 ms`.
+pub fn excess(violation: &Violation, unit: &Unit) -> String {
+    let over = violation.new - violation.limit;
+    if violation.rule.is_calls() {
+        units::count_delta(over)
+    } else {
+        units::cost_delta(over, unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1ms"), Ok(0.001));
+        assert_eq!(parse_duration("250us"), Ok(0.000_25));
+        assert_eq!(parse_duration("250µs"), Ok(0.000_25));
+        assert_eq!(parse_duration("2s"), Ok(2.0));
+        assert_eq!(parse_duration("0.5"), Ok(0.5));
+        assert_eq!(parse_duration(" 3 ms "), Ok(0.003));
+        assert!((parse_duration("100ns").unwrap() - 1e-7).abs() < 1e-20);
+        for bad in ["", "ms", "-1ms", "1 h", "1e3", "NaN", "inf", "1..2s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn noise_floor_in_other_units_is_a_plain_number() {
+        let ir = Unit::Event("Ir".into());
+        assert_eq!(parse_noise_floor("1000", &ir), Ok(1000.0));
+        let error = parse_noise_floor("1ms", &ir).unwrap_err();
+        assert!(error.contains("Ir"), "{error}");
+        assert_eq!(parse_noise_floor("1ms", &Unit::Seconds), Ok(0.001));
+    }
+
+    #[test]
+    fn percentages() {
+        assert_eq!(parse_percent("10"), Ok(10.0));
+        assert_eq!(parse_percent("2.5%"), Ok(2.5));
+        assert!(parse_percent("-1").is_err());
+        assert!(parse_percent("ten").is_err());
+    }
+
+    #[test]
+    fn calls_rule_edges() {
+        let change = |b: Option<u64>, n: Option<u64>| Change::new(b.map(Count), n.map(Count));
+        // Growth within the allowance passes; beyond fails with limit = base + N.
+        assert_eq!(calls_excess(&change(Some(3), Some(4)), true, true, 1), None);
+        assert_eq!(
+            calls_excess(&change(Some(3), Some(5)), true, true, 1),
+            Some((Some(3.0), 5.0, 4.0))
+        );
+        // Added: growth from zero.
+        assert_eq!(
+            calls_excess(&change(None, Some(1)), false, true, 0),
+            Some((None, 1.0, 0.0))
+        );
+        // Removed never fails.
+        assert_eq!(calls_excess(&change(Some(9), None), true, false, 0), None);
+        // A sampled side (present, no count) makes the rule not apply.
+        assert_eq!(calls_excess(&change(Some(1), None), true, true, 0), None);
+        assert_eq!(calls_excess(&change(None, None), false, true, 0), None);
+    }
+
+    #[test]
+    fn cost_rule_edges() {
+        let change = |b: Option<f64>, n: Option<f64>| Change::new(b, n);
+        // +50% of 100 ms is over 10%, and over the 1 ms floor.
+        let (base, new, limit) = cost_excess(&change(Some(0.1), Some(0.15)), 10.0, 0.001).unwrap();
+        assert_eq!((base, new), (Some(0.1), 0.15));
+        assert!((limit - 0.11).abs() < 1e-12);
+        // +100% but under the floor: noise.
+        assert_eq!(
+            cost_excess(&change(Some(0.0002), Some(0.0004)), 10.0, 0.001),
+            None
+        );
+        // Added with time over the floor fails; under it passes.
+        assert!(cost_excess(&change(None, Some(0.004)), 10.0, 0.001).is_some());
+        assert_eq!(cost_excess(&change(None, Some(0.0005)), 10.0, 0.001), None);
+        assert_eq!(cost_excess(&change(Some(0.1), None), 10.0, 0.001), None);
+        assert_eq!(
+            cost_excess(&change(Some(f64::NAN), Some(1.0)), 10.0, 0.0),
+            None
+        );
+    }
+}
