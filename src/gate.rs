@@ -54,6 +54,7 @@ use crate::filter::Filter;
 use crate::model::Unit;
 use crate::render::table::{paint, Align, Cell, Style, Table, Tone};
 use crate::render::units;
+use crate::stats::{self, MetricRuns, RunsDiff};
 
 /// The default noise floor for time profiles: 1 ms.
 pub const DEFAULT_TIME_NOISE_FLOOR: f64 = 0.001;
@@ -225,6 +226,96 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
         }
     }
     // The diff's row order depends on the caller's --sort; a verdict must not.
+    per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
+    violations.extend(per_function);
+    Verdict {
+        regressed: !violations.is_empty(),
+        violations,
+        unit: diff.unit.clone(),
+        functions_checked,
+        totals_checked,
+    }
+}
+
+/// Judges a comparison of several runs per side (`diff --base … --new …`).
+///
+/// Call rules compare the median call counts (counts rarely vary between
+/// runs; [`RunsDiff::unstable_calls`] lists those that do). Time rules apply
+/// only to changes the statistics call significant: noise never fails the
+/// gate. Σ calls is not judged here (runs carry no total count); the total
+/// time is, under the same significance rule.
+pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
+    let floor = options
+        .time_noise_floor
+        .unwrap_or_else(|| default_noise_floor(&diff.unit));
+    let (total_rule, inclusive_rule) = if diff.unit.is_time() {
+        (Rule::TotalTime, Rule::InclusiveTime)
+    } else {
+        (Rule::TotalCost, Rule::InclusiveCost)
+    };
+    let medians = |metric: &MetricRuns| Change {
+        base: metric.base_spread.map(|s| s.median),
+        new: metric.new_spread.map(|s| s.median),
+    };
+    let mut violations = Vec::new();
+    let totals_checked = options.filter.is_empty();
+    if let (true, Some(pct)) = (totals_checked, options.max_time_increase_pct) {
+        if diff.total_cost.verdict == stats::Verdict::Significant {
+            if let Some((base, new, limit)) = cost_excess(&medians(&diff.total_cost), pct, floor) {
+                violations.push(Violation {
+                    key: TOTAL_KEY.to_string(),
+                    display: TOTAL_KEY.to_string(),
+                    rule: total_rule,
+                    base,
+                    new,
+                    limit,
+                });
+            }
+        }
+    }
+    let mut functions_checked = 0;
+    let mut per_function = Vec::new();
+    for function in &diff.functions {
+        if !options.filter.matches(&function.key, &function.display) {
+            continue;
+        }
+        functions_checked += 1;
+        let violation = |rule, (base, new, limit)| Violation {
+            key: function.key.clone(),
+            display: function.display.clone(),
+            rule,
+            base,
+            new,
+            limit,
+        };
+        // A median of counts can fall between two integers; round it up so
+        // a count that grew in half the runs is not excused.
+        let median_count =
+            |spread: Option<stats::Spread>| spread.map(|s| Count(s.median.ceil() as u64));
+        let calls = Change {
+            base: median_count(function.calls.base_spread),
+            new: median_count(function.calls.new_spread),
+        };
+        let present = |values: &[Option<u64>]| values.iter().any(Option::is_some);
+        let base_present =
+            present(&function.calls.base) || function.self_cost.base_spread.is_some();
+        let new_present = present(&function.calls.new) || function.self_cost.new_spread.is_some();
+        if let Some(numbers) = calls_excess(
+            &calls,
+            base_present,
+            new_present,
+            options.max_calls_increase,
+        ) {
+            per_function.push(violation(Rule::Calls, numbers));
+        }
+        if let Some(pct) = options.max_time_increase_pct {
+            if function.inclusive_cost.verdict == stats::Verdict::Significant {
+                if let Some(numbers) = cost_excess(&medians(&function.inclusive_cost), pct, floor) {
+                    per_function.push(violation(inclusive_rule, numbers));
+                }
+            }
+        }
+    }
     per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
     violations.extend(per_function);
     Verdict {

@@ -1253,6 +1253,7 @@ pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
             .collect(),
         notes: diff.notes.clone(),
         lambda: None,
+        verdict: None,
     }
 }
 

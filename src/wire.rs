@@ -189,6 +189,10 @@ pub struct RunsDocument {
     /// Present when a Lambda cost estimate was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lambda: Option<LambdaCost>,
+    /// Present when the comparison was gated (`--fail-on-regression`);
+    /// changes judged noise never fail it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

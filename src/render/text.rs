@@ -31,10 +31,12 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
         },
     )?;
 
+    // Non-time units name themselves (`total Ir`, `total samples`) so
+    // nobody reads instruction counts as seconds.
     let total_label = if unit.is_time() {
-        "total time"
+        "total time".to_string()
     } else {
-        "total cost"
+        format!("total {unit}")
     };
     let mut summary = format!("{total_label} {}", cost_change(&diff.total_cost, unit));
     summary.push_str(&delta_suffix(&diff.total_cost, unit));
@@ -55,10 +57,17 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
         units::grouped(counts.changed as i128),
         units::grouped(counts.unchanged as i128),
         paint(
-            &format!(
-                "(unchanged: same calls, time within {})",
-                units::cost(diff.cost_threshold, unit)
-            ),
+            &if unit.is_time() {
+                format!(
+                    "(unchanged: same calls, time within {})",
+                    units::cost(diff.cost_threshold, unit)
+                )
+            } else {
+                format!(
+                    "(unchanged: same calls, cost within {} {unit})",
+                    units::cost(diff.cost_threshold, unit)
+                )
+            },
             Tone::Dim,
             style.color
         )

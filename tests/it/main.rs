@@ -3,6 +3,7 @@
 mod bad_input;
 mod callgrind;
 mod cli;
+mod commands;
 mod formats;
 mod gate;
 mod lambda;

@@ -517,13 +517,6 @@ impl ViewArgs {
     }
 }
 
-impl DiffArgs {
-    /// Any gate flag given (they all require --fail-on-regression).
-    pub fn fail_on_regression_requested(&self) -> bool {
-        self.gate.fail_on_regression
-    }
-}
-
 impl GateArgs {
     pub fn resolve(&self, view: &View, unit: &profdiff::Unit) -> Result<GateOptions, Error> {
         let max_time_increase_pct = self

@@ -158,13 +158,6 @@ fn run_diff_runs(
     if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
         return Err(Error::Usage("with --base/--new runs, --format is text or json".into()).into());
     }
-    if args.fail_on_regression_requested() {
-        return Err(Error::Usage(
-            "--fail-on-regression compares two profiles; with several runs use the significance report"
-                .into(),
-        )
-        .into());
-    }
     let base_paths = stats::expand_run_paths(&args.base_runs)?;
     let new_paths = stats::expand_run_paths(&args.new_runs)?;
     let load_all = |paths: &[String]| -> Result<Vec<profdiff::Profile>, Error> {
@@ -183,6 +176,13 @@ fn run_diff_runs(
         .functions
         .retain(|f| view.filter.matches(&f.key, &f.display));
     stats::sort_functions(&mut result.functions, view.sort);
+    // Noise never fails the gate: time rules see only significant changes.
+    let verdict = args
+        .gate
+        .fail_on_regression
+        .then(|| args.gate.resolve(view, &result.unit))
+        .transpose()?
+        .map(|options| gate::evaluate_runs(&result, &options));
     let cost = lambda_options
         .map(|options| lambda::compare_runs(&base_runs, &new_runs, options))
         .transpose()?;
@@ -200,6 +200,7 @@ fn run_diff_runs(
                 };
                 let mut document = stats::to_wire(&result, &rows);
                 document.lambda = cost.as_ref().map(lambda::diff_to_wire);
+                document.verdict = verdict.as_ref().map(json::verdict);
                 write_json(w, &document)?;
             }
             _ => {
@@ -212,7 +213,7 @@ fn run_diff_runs(
         }
         Ok(())
     })?;
-    Ok(ExitCode::SUCCESS)
+    finish_gate(verdict.as_ref(), view, out)
 }
 
 fn write_json(out: &mut dyn Write, document: &impl serde::Serialize) -> io::Result<()> {
