@@ -1,5 +1,6 @@
 //! Writing output files: atomically (a temp file in the same directory,
-//! then a rename), and never over one of the inputs.
+//! then a rename), never over one of the inputs, and with the permissions a
+//! user expects of a file they asked for.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -9,43 +10,99 @@ use crate::error::{Error, Result};
 
 /// Writes `path` through `render`, replacing it only when rendering
 /// succeeded, so readers never see a half-written file. Refuses a path that
-/// is one of `inputs` (the same file, whatever the spelling).
+/// is one of `inputs` (whatever the spelling: symlinks and hard links count).
+/// An existing file keeps its permissions; a new one gets 0644, not the
+/// temp file's private 0600.
+pub fn replace_file(
+    path: &Path,
+    inputs: &[&Path],
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    if inputs.iter().any(|input| same_file(path, input)) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is an input profile of this command; refusing to overwrite it",
+        ));
+    }
+    if path.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a directory, expected an output file name",
+        ));
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file = tempfile::NamedTempFile::new_in(dir)?;
+    {
+        let mut writer = BufWriter::new(file.as_file());
+        render(&mut writer)?;
+        writer.flush()?;
+    }
+    file.as_file().sync_all()?;
+    let permissions = match fs::metadata(path) {
+        Ok(existing) => existing.permissions(),
+        Err(_) => default_permissions(file.as_file())?,
+    };
+    file.as_file().set_permissions(permissions)?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// [`replace_file`] for the command line: paths as given, errors naming the
+/// output (an attempt to overwrite an input is a usage error).
 pub fn write_atomically(
     path: &str,
     inputs: &[&str],
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    let target = Path::new(path);
-    let io_error = |source: io::Error| Error::Io {
-        path: path.to_string(),
-        source,
-    };
-    if let Ok(target_id) = fs::canonicalize(target) {
-        for input in inputs.iter().filter(|i| **i != "-") {
-            if fs::canonicalize(input).is_ok_and(|input_id| input_id == target_id) {
-                return Err(Error::Usage(format!(
-                    "refusing to write {path}: it is an input of this command"
-                )));
+    let inputs: Vec<&Path> = inputs.iter().map(Path::new).collect();
+    replace_file(Path::new(path), &inputs, render).map_err(|source| {
+        if source.kind() == io::ErrorKind::InvalidInput {
+            Error::Usage(format!("{path}: {source}"))
+        } else {
+            Error::Io {
+                path: path.to_string(),
+                source,
             }
         }
-        if target_id.is_dir() {
-            return Err(Error::Input {
-                path: path.to_string(),
-                message: "is a directory, expected an output file name".to_string(),
-            });
+    })
+}
+
+#[cfg(unix)]
+fn default_permissions(file: &fs::File) -> io::Result<fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut permissions = file.metadata()?.permissions();
+    permissions.set_mode(0o644);
+    Ok(permissions)
+}
+
+#[cfg(not(unix))]
+fn default_permissions(file: &fs::File) -> io::Result<fs::Permissions> {
+    Ok(file.metadata()?.permissions())
+}
+
+/// True when both paths name one existing file (symlinks and hard links
+/// included). A target that does not exist yet cannot be an input; `-`
+/// (stdin) is never a file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    if b.as_os_str() == "-" {
+        return false;
+    }
+    let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if ma.dev() == mb.dev() && ma.ino() == mb.ino() {
+            return true;
         }
     }
-    let directory = match target.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::NamedTempFile::new_in(directory).map_err(io_error)?;
-    {
-        let mut writer = BufWriter::new(temp.as_file());
-        render(&mut writer).map_err(io_error)?;
-        writer.flush().map_err(io_error)?;
+    let _ = (ma, mb);
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
-    temp.as_file().sync_all().map_err(io_error)?;
-    temp.persist(target).map_err(|e| io_error(e.error))?;
-    Ok(())
 }

@@ -632,65 +632,7 @@ pub fn apply_policy(
 /// half-written snapshot. Refuses (`InvalidInput`) when `path` is one of
 /// `inputs`, the profiles being read.
 pub fn write(path: &Path, text: &str, inputs: &[&Path]) -> io::Result<()> {
-    for input in inputs {
-        if same_file(path, input) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "refusing to overwrite an input profile with a snapshot",
-            ));
-        }
-    }
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(text.as_bytes())?;
-    file.as_file().sync_all()?;
-    // Temporary files are private (0600); a committed snapshot should not be.
-    let permissions = match fs::metadata(path) {
-        Ok(existing) => existing.permissions(),
-        Err(_) => default_permissions(file.as_file())?,
-    };
-    file.as_file().set_permissions(permissions)?;
-    file.persist(path).map_err(|error| error.error)?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn default_permissions(file: &fs::File) -> io::Result<fs::Permissions> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut permissions = file.metadata()?.permissions();
-    permissions.set_mode(0o644);
-    Ok(permissions)
-}
-
-#[cfg(not(unix))]
-fn default_permissions(file: &fs::File) -> io::Result<fs::Permissions> {
-    Ok(file.metadata()?.permissions())
-}
-
-/// True when both paths name one existing file (symlinks and hard links
-/// included). A target that does not exist yet cannot be an input.
-fn same_file(a: &Path, b: &Path) -> bool {
-    if b.as_os_str() == "-" {
-        return false;
-    }
-    let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if ma.dev() == mb.dev() && ma.ino() == mb.ino() {
-            return true;
-        }
-    }
-    let _ = (ma, mb);
-    match (fs::canonicalize(a), fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
+    crate::output::replace_file(path, inputs, |out| out.write_all(text.as_bytes()))
 }
 
 // ---------------------------------------------------------------------------

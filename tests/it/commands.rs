@@ -30,6 +30,13 @@ fn output_file_is_written_and_inputs_are_refused() {
     assert!(output.stdout.is_empty(), "nothing on stdout with -o");
     let doc: DiffDocument = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(doc.schema_version, 1);
+    #[cfg(unix)]
+    {
+        // Not the temp file's private 0600: a report is for others to read.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
 
     // Writing over an input is refused and leaves it untouched.
     let copy = dir.path().join("after.prof");
