@@ -15,14 +15,14 @@
 
 use std::io::{self, Write};
 
+use super::cells::{
+    calls_change, cost_change, cost_delta, count_change, side_cost, side_count, ARROW,
+};
 use super::units;
 use super::DiffReport;
-use crate::diff::{CallerDiff, Change, Count, FunctionDiff, Status};
+use crate::diff::{CallerDiff, Change, FunctionDiff, Status};
 use crate::gate::{self, Verdict};
 use crate::model::{Profile, Unit};
-
-const ARROW: &str = " → ";
-const ABSENT: &str = "—";
 
 /// Writes the report. The verdict comes from [`DiffReport::verdict`]; without
 /// one the headline is the total time change.
@@ -296,63 +296,6 @@ fn delta_and_pct(delta: Option<String>, pct: Option<f64>) -> String {
         (Some(delta), None) => delta,
         (None, _) => String::new(),
     }
-}
-
-fn side_cost(value: Option<f64>, unit: &Unit) -> String {
-    value.map_or_else(|| ABSENT.to_string(), |v| units::cost(v, unit))
-}
-
-fn side_count(value: Option<Count>) -> String {
-    value.map_or_else(|| ABSENT.to_string(), |c| units::grouped(c.0 as i128))
-}
-
-/// As the text table: `6 → 1`, `743/9 → 743/4` (total/primitive), `— → 1`.
-fn calls_change(row: &FunctionDiff) -> String {
-    let side =
-        |calls: Option<Count>, primitive: Option<Count>, present: bool| match (calls, primitive) {
-            _ if !present => ABSENT.to_string(),
-            (Some(c), Some(p)) if c != p => format!("{}/{}", c.0, p.0),
-            (Some(c), _) => c.0.to_string(),
-            (None, _) => ABSENT.to_string(),
-        };
-    let base = side(
-        row.calls.base,
-        row.primitive_calls.base,
-        row.base_id.is_some(),
-    );
-    let new = side(row.calls.new, row.primitive_calls.new, row.new_id.is_some());
-    if base == new {
-        base
-    } else {
-        format!("{base}{ARROW}{new}")
-    }
-}
-
-fn count_change(change: &Change<Count>) -> String {
-    let (base, new) = (side_count(change.base), side_count(change.new));
-    if base == new {
-        base
-    } else {
-        format!("{base}{ARROW}{new}")
-    }
-}
-
-fn cost_change(change: &Change<f64>, unit: &Unit) -> String {
-    if change.base.is_none() && change.new.is_none() {
-        return String::new();
-    }
-    format!(
-        "{}{ARROW}{}",
-        side_cost(change.base, unit),
-        side_cost(change.new, unit)
-    )
-}
-
-fn cost_delta(change: &Change<f64>, unit: &Unit) -> String {
-    change
-        .delta()
-        .map(|d| units::cost_delta(d, unit))
-        .unwrap_or_default()
 }
 
 /// A code span safe inside a table cell: the fence is one backtick longer

@@ -1,6 +1,7 @@
 //! Renderers. Each writes to `impl Write` from a report value built here; none
 //! decides colour or reads the environment (see [`table::Style`]).
 
+pub mod cells;
 pub mod flamegraph;
 pub mod json;
 pub mod markdown;

@@ -2,14 +2,12 @@
 
 use std::io::{self, Write};
 
+use super::cells::{calls_change, cost_change, count_change, ABSENT};
 use super::table::{paint, Align, Cell, Style, Table, Tone};
 use super::units;
 use super::{DiffReport, ShowReport};
-use crate::diff::{CallerDiff, Change, Count, FunctionDiff, Status};
+use crate::diff::{CallerDiff, Change, FunctionDiff, Status};
 use crate::model::{Profile, Unit};
-
-const ARROW: &str = " → ";
-const ABSENT: &str = "—";
 
 /// Writes the diff report: a summary header, then one row per function.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) -> io::Result<()> {
@@ -205,44 +203,6 @@ fn tone(delta: f64, threshold: f64) -> Tone {
     } else {
         Tone::Dim
     }
-}
-
-/// `6 → 1`, `123/3 → 120/3` (pstats' total/primitive), `— → 4` when added,
-/// or just `6` when nothing changed.
-fn calls_change(row: &FunctionDiff) -> String {
-    let side =
-        |calls: Option<Count>, primitive: Option<Count>, present: bool| match (calls, primitive) {
-            _ if !present => ABSENT.to_string(),
-            (Some(c), Some(p)) if c != p => format!("{}/{}", c.0, p.0),
-            (Some(c), _) => c.0.to_string(),
-            (None, _) => ABSENT.to_string(),
-        };
-    let base = side(
-        row.calls.base,
-        row.primitive_calls.base,
-        row.base_id.is_some(),
-    );
-    let new = side(row.calls.new, row.primitive_calls.new, row.new_id.is_some());
-    if base == new {
-        base
-    } else {
-        format!("{base}{ARROW}{new}")
-    }
-}
-
-fn count_change(change: &Change<Count>) -> String {
-    let side = |c: Option<Count>| c.map_or(ABSENT.to_string(), |c| units::grouped(c.0 as i128));
-    let (base, new) = (side(change.base), side(change.new));
-    if base == new {
-        base
-    } else {
-        format!("{base}{ARROW}{new}")
-    }
-}
-
-fn cost_change(change: &Change<f64>, unit: &Unit) -> String {
-    let side = |c: Option<f64>| c.map_or(ABSENT.to_string(), |c| units::cost(c, unit));
-    format!("{}{ARROW}{}", side(change.base), side(change.new))
 }
 
 fn delta_suffix(change: &Change<f64>, unit: &Unit) -> String {
