@@ -2,24 +2,54 @@
 //! 3.14), the container of pstats dumps written by cProfile, profile and
 //! yappi, following CPython's `Python/marshal.c`.
 //!
-//! Why it is shaped this way:
+//! Two ways in:
 //!
-//! - **Streaming.** A pstats dump is one dict with an entry per function, and
-//!   real dumps reach tens of megabytes. [`for_each_dict_entry`] hands the
-//!   top-level entries to a callback one at a time, so the whole dict never
-//!   exists as one tree; [`read_value`] reads a whole object for small inputs.
-//! - **Zero-copy and cheap sharing.** Strings borrow from the input and are
-//!   copied only when decoding forces it (invalid UTF-8, Latin-1 in an ASCII
-//!   type). Containers are `Rc` slices, so a back-reference (`r`) costs a
-//!   reference-count bump, and the ref table keeps clones of flagged values
-//!   only. One consequence: values form a DAG, and a naive recursive walk over
+//! - **Values.** [`read_value`] reads a whole object and
+//!   [`for_each_dict_entry`] hands out the entries of a top-level dict one at
+//!   a time, as [`Value`] trees. Strings borrow from the input and are copied
+//!   only when decoding forces it (invalid UTF-8, Latin-1 in an ASCII type);
+//!   containers are `Rc` slices, so a back-reference (`r`) costs a
+//!   reference-count bump. Values form a DAG, so a naive recursive walk over
 //!   hostile input can take exponential time even though memory stays small.
-//! - **Hostile input is safe.** Every length is checked against the bytes left
-//!   before anything is allocated (each item of a container needs at least one
-//!   byte), nesting is capped at [`MAX_DEPTH`], arithmetic is checked, and the
-//!   trial parsing that code objects need runs on a work budget. Any input
-//!   ends in a value or a [`ParseError`] carrying the byte offset at fault:
-//!   never a panic, a huge allocation, a stack overflow or exponential time.
+//! - **Tokens.** [`Stream`] is a pull reader for consumers that know the shape
+//!   they expect, like the pstats reader. It exists because building values is
+//!   most of the cost of reading a large dump: a 30 MB pstats file holds about
+//!   a million caller entries, each a fresh `Rc` tuple that the value path
+//!   allocates and frees right after its four numbers are copied out, plus
+//!   millions of back-references, each a clone out of the ref table. The
+//!   stream instead hands out one object at a time: typed readers
+//!   ([`Stream::next_int`], [`Stream::next_f64`], [`Stream::next_tuple`], …)
+//!   cover the encodings that make up nearly all of a dump without building
+//!   anything, tuples and dicts are opened and their items read one by one,
+//!   and [`Stream::next`] returns a [`Token`] for anything else (unusual
+//!   objects, such as code objects, sets and longs, are read as a [`Value`]
+//!   on the spot). A back-reference to an object that is not a number comes
+//!   out as its ref-table index plus a `u32` tag that the consumer may attach
+//!   to the slot ([`Stream::set_tag`]): a pstats key tuple shared by a
+//!   million callers is decoded once, and every later reference to it is one
+//!   4-byte read ([`Stream::next_tagged_ref`]).
+//!
+//!   The consumer can give up at any point, rewind to a [`Checkpoint`] and
+//!   re-read the same bytes as values ([`Stream::read_value`]). The value
+//!   path thus stays the single reference for unusual data and for error
+//!   messages, and the token path only has to be right when it succeeds.
+//!
+//! The ref table stays exact whichever way objects were read: CPython
+//! numbers flagged objects in pre-order, a container taking its index before
+//! its children. A slot is 8 bytes (a 32-bit int inline, anything else as an
+//! index into a side table) and tags live in a parallel table, so that the
+//! tables of a large dump stay in cache: references into them are random. A
+//! container read as tokens is kept only as its byte offset; when the value
+//! path meets a reference to one, it reads it again from there ("replay",
+//! registering nothing twice) and caches the value.
+//!
+//! Hostile input is safe on both paths. Every length is checked against the
+//! bytes left before anything is allocated (each item of a container needs at
+//! least one byte), nesting is capped at [`MAX_DEPTH`], arithmetic is checked,
+//! and the trial parsing that code objects need and replays run on a work
+//! budget. Any input ends in a value or a [`ParseError`] carrying the byte
+//! offset at fault: never a panic, a huge allocation, a stack overflow or
+//! exponential time.
 //!
 //! Text and byte strings alike become [`Value::Str`]: pstats readers want
 //! text, and Python 2 wrote file and function names as byte strings.
@@ -205,45 +235,407 @@ fn read_value_boxed(data: &[u8]) -> Res<Value<'_>> {
 /// for later back-references. An error from `f` is returned unchanged, so the
 /// caller can report its own offsets. A back-reference to the dict itself is
 /// rejected, since the dict is never materialised.
-///
-/// Keys that are back-references share one `Rc` with their first occurrence,
-/// so a caller can memoise per key with `Rc::as_ptr` instead of hashing the
-/// strings again.
 pub fn for_each_dict_entry<'a, F>(data: &'a [u8], mut f: F) -> Result<(), ParseError>
 where
     F: FnMut(Value<'a>, Value<'a>, u64) -> Result<(), ParseError>,
 {
-    let Some(&code) = data.first() else {
-        return Err(error_at(0, "empty input: expected a marshal dict"));
-    };
-    if code & !FLAG_REF != b'{' {
-        return Err(error_at(
-            0,
-            format!(
-                "expected a dict (type code '{{') at the top level, found type code {}{}",
-                describe_code(code),
-                kind_of(code).map(|k| format!(", {k}")).unwrap_or_default(),
-            ),
-        ));
-    }
-    let mut reader = Reader::new(data);
-    reader.pos = 1;
-    if code & FLAG_REF != 0 {
-        reader.refs.push(Slot::TopLevelDict);
-    }
+    let mut stream = Stream::open_dict(data)?;
     loop {
-        let key_offset = reader.pos;
+        let key_offset = stream.offset();
         // As in CPython, a NULL in place of either the key or the value ends
         // the dict.
-        let Some(key) = reader.read(2).map_err(|e| *e)? else {
+        let Some(key) = stream.read_value(2)? else {
             break;
         };
-        let Some(value) = reader.read(2).map_err(|e| *e)? else {
+        let Some(value) = stream.read_value(2)? else {
             break;
         };
-        f(key, value, key_offset as u64)?;
+        f(key, value, key_offset)?;
     }
-    reader.finish().map_err(|e| *e)
+    stream.finish()
+}
+
+/// A ref-table index, as [`Token::Ref`] and the `slot` fields report it.
+pub type RefIndex = usize;
+
+/// The tag of a ref-table slot no consumer has tagged.
+pub const NO_TAG: u32 = u32::MAX;
+
+/// One object, as [`Stream::next`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Token<'a> {
+    /// The NULL object (`0`), which ends a dict.
+    Null,
+    /// An `i` int, or a back-reference to an int that fits in an `i64`,
+    /// whatever its encoding (the others, read fresh, are [`Token::Value`]s).
+    Int(i64),
+    /// A `g` float, or a back-reference to a float.
+    Float(f64),
+    /// A tuple of `len` items, which the consumer reads next (with any of the
+    /// stream's readers), then calls [`Stream::close`] with `slot`: its
+    /// ref-table index when flagged.
+    Tuple { len: usize, slot: Option<RefIndex> },
+    /// A dict, whose keys and values the consumer reads next until a
+    /// [`Token::Null`] key, then calls [`Stream::close`] with `slot`.
+    Dict { slot: Option<RefIndex> },
+    /// A back-reference to an object that is not a number: a string or any
+    /// other value ([`Stream::referenced`] shows it), or a tuple or dict read
+    /// as tokens. `tag` is what [`Stream::set_tag`] last attached to it, or
+    /// [`NO_TAG`].
+    Ref { index: RefIndex, tag: u32 },
+    /// Anything else (strings included), read whole; `slot` is its ref-table
+    /// index when flagged.
+    Value(Value<'a>, Option<RefIndex>),
+}
+
+/// Returned by the [`Stream`] readers when the bytes are not a well-formed
+/// object of the kind asked for, such as truncated data, an unknown type
+/// code, another encoding, a reference to an object still being read, or a
+/// container too deep.
+///
+/// Deliberately without details: the consumer rewinds to a [`Checkpoint`] and
+/// re-reads the same bytes with [`Stream::read_value`], which reports the
+/// exact error (or reads what the token path declined).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unexpected;
+
+/// A position to rewind a [`Stream`] to, taken by [`Stream::checkpoint`].
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoint {
+    pos: usize,
+    refs: usize,
+    starts: usize,
+    py2_strings: usize,
+    budget: usize,
+    copy_budget: usize,
+}
+
+/// A pull reader over the entries of a top-level marshal dict; see the
+/// module documentation for why it exists.
+///
+/// Typed readers, tokens and values can be mixed freely; the ref table
+/// stays exact either way. The consumer is trusted only to call [`Stream::close`] on the
+/// containers it opened: the stream never panics whatever the call order,
+/// but a container left open keeps refusing back-references to it.
+pub struct Stream<'a> {
+    reader: Reader<'a>,
+}
+
+impl<'a> Stream<'a> {
+    /// Starts reading `data`, which must hold one marshal dict, positioned at
+    /// its first key.
+    pub fn open_dict(data: &'a [u8]) -> Result<Self, ParseError> {
+        let Some(&code) = data.first() else {
+            return Err(error_at(0, "empty input: expected a marshal dict"));
+        };
+        if code & !FLAG_REF != b'{' {
+            return Err(error_at(
+                0,
+                format!(
+                    "expected a dict (type code '{{') at the top level, found type code {}{}",
+                    describe_code(code),
+                    kind_of(code).map(|k| format!(", {k}")).unwrap_or_default(),
+                ),
+            ));
+        }
+        let mut reader = Reader::new(data);
+        reader.pos = 1;
+        if code & FLAG_REF != 0 {
+            reader.push_slot(Slot::TopLevelDict);
+        }
+        Ok(Stream { reader })
+    }
+
+    /// The byte offset of the next object.
+    #[inline]
+    pub fn offset(&self) -> u64 {
+        self.reader.pos as u64
+    }
+
+    /// True when the next object is the NULL that ends a dict. The consumer
+    /// looks before acting on a dict key, since a NULL in place of the value
+    /// also ends the dict and drops the key.
+    #[inline]
+    pub fn at_null(&self) -> bool {
+        matches!(self.reader.data.get(self.reader.pos), Some(c) if c & !FLAG_REF == b'0')
+    }
+
+    /// Reads one object as a token; see [`Token`] for what the consumer does
+    /// next. `depth` counts the objects from the top-level dict (depth 1) to
+    /// this one, and bounds nesting as in [`read_value`].
+    pub fn next(&mut self, depth: usize) -> Result<Token<'a>, Unexpected> {
+        let r = &mut self.reader;
+        let at = r.pos;
+        let Some(&code) = r.data.get(at) else {
+            return Err(Unexpected);
+        };
+        if depth > MAX_DEPTH {
+            return Err(Unexpected);
+        }
+        let flag = code & FLAG_REF != 0;
+        match code & !FLAG_REF {
+            b'r' => {
+                let index = usize::try_from(r.fast_i32(at + 1)?).map_err(|_| Unexpected)?;
+                let token = match r.refs.get(index) {
+                    Some(Slot::Int(n)) => Token::Int(i64::from(*n)),
+                    Some(Slot::Value(v)) => match r.values.get(*v as usize) {
+                        Some(Value::Int(n)) => Token::Int(*n),
+                        Some(Value::Float(x)) => Token::Float(*x),
+                        Some(_) => Token::Ref {
+                            index,
+                            tag: r.tag(index),
+                        },
+                        None => return Err(Unexpected),
+                    },
+                    Some(Slot::Tokens { open: false, .. }) => Token::Ref {
+                        index,
+                        tag: r.tag(index),
+                    },
+                    // Still being read (CPython allows that, this reader
+                    // refuses it), reserved, the top-level dict, or a
+                    // forward reference.
+                    _ => return Err(Unexpected),
+                };
+                r.pos = at + 5;
+                Ok(token)
+            }
+            b'i' => Ok(Token::Int(self.next_int()?)),
+            b'g' => Ok(Token::Float(self.next_f64()?)),
+            ty @ (b')' | b'(') => {
+                let len = if ty == b')' {
+                    usize::from(*r.data.get(at + 1).ok_or(Unexpected)?)
+                } else {
+                    usize::try_from(r.fast_i32(at + 1)?).map_err(|_| Unexpected)?
+                };
+                let slot = self.next_tuple(len)?;
+                Ok(Token::Tuple { len, slot })
+            }
+            b'{' => Ok(Token::Dict {
+                slot: self.next_dict()?,
+            }),
+            b'0' => {
+                r.pos = at + 1;
+                Ok(Token::Null)
+            }
+            _ => {
+                // Strings and everything rare: the value path, which takes
+                // the slot itself (pre-order, so its index is the next one).
+                let slot = flag.then_some(r.refs.len());
+                match r.read(depth) {
+                    Ok(Some(value)) => Ok(Token::Value(value, slot)),
+                    _ => Err(Unexpected),
+                }
+            }
+        }
+    }
+
+    // The typed readers below cover the encodings that make up nearly all of
+    // a large dump, inline and without building a `Token`. Each one either
+    // reads the object or returns `Unexpected` having read nothing, so the
+    // consumer can try another reading; the value path deals with whatever
+    // no typed reader accepts.
+
+    /// If the next object is the NULL that ends a dict, reads it and returns
+    /// true.
+    #[inline(always)]
+    pub fn next_null(&mut self) -> bool {
+        let null = self.at_null();
+        self.reader.pos += usize::from(null);
+        null
+    }
+
+    /// The next object as an int: `i`, or a back-reference to one.
+    #[inline(always)]
+    pub fn next_int(&mut self) -> Result<i64, Unexpected> {
+        let r = &mut self.reader;
+        let (code, n) = r.head_i32().ok_or(Unexpected)?;
+        let value = match code {
+            b'i' => n,
+            0xe9 => {
+                r.push_slot(Slot::Int(n));
+                n
+            }
+            b'r' | 0xf2 => match usize::try_from(n).ok().and_then(|i| r.refs.get(i)) {
+                Some(Slot::Int(n)) => *n,
+                _ => return Err(Unexpected),
+            },
+            _ => return Err(Unexpected),
+        };
+        r.pos += 5;
+        Ok(i64::from(value))
+    }
+
+    /// The next object as a number: a `g` float, an `i` int, or a
+    /// back-reference to either; ints are converted exactly.
+    #[inline(always)]
+    pub fn next_f64(&mut self) -> Result<f64, Unexpected> {
+        let r = &mut self.reader;
+        let rest = r.data.get(r.pos..).unwrap_or_default();
+        if let Some((&code, tail)) = rest.split_first() {
+            if code & !FLAG_REF == b'g' {
+                let x = f64::from_le_bytes(*tail.first_chunk::<8>().ok_or(Unexpected)?);
+                if code & FLAG_REF != 0 {
+                    let slot = r.slot_for(&Value::Float(x)).ok_or(Unexpected)?;
+                    r.push_slot(slot);
+                }
+                r.pos += 9;
+                return Ok(x);
+            }
+        }
+        let (code, n) = r.head_i32().ok_or(Unexpected)?;
+        let value = match code {
+            b'i' => f64::from(n),
+            0xe9 => {
+                r.push_slot(Slot::Int(n));
+                f64::from(n)
+            }
+            b'r' | 0xf2 => match usize::try_from(n).ok().and_then(|i| r.refs.get(i)) {
+                Some(Slot::Int(n)) => f64::from(*n),
+                Some(Slot::Value(v)) => match r.values.get(*v as usize) {
+                    Some(Value::Float(x)) => *x,
+                    _ => return Err(Unexpected),
+                },
+                _ => return Err(Unexpected),
+            },
+            _ => return Err(Unexpected),
+        };
+        r.pos += 5;
+        Ok(value)
+    }
+
+    /// The next object as a tuple of `len` items (`)` or `(`), opened as
+    /// [`Token::Tuple`] would; returns its slot, for [`Stream::close`].
+    #[inline(always)]
+    pub fn next_tuple(&mut self, len: usize) -> Result<Option<RefIndex>, Unexpected> {
+        let r = &mut self.reader;
+        let at = r.pos;
+        let code = *r.data.get(at).ok_or(Unexpected)?;
+        let header = match code & !FLAG_REF {
+            b')' if r.data.get(at + 1).map(|&n| usize::from(n)) == Some(len) => 2,
+            b'(' if usize::try_from(r.fast_i32(at + 1)?) == Ok(len) => 5,
+            _ => return Err(Unexpected),
+        };
+        // The same checks and charges as the value path's `Reader::sequence`.
+        if len > r.data.len().saturating_sub(at + header) {
+            return Err(Unexpected);
+        }
+        let slot = r.open_tokens(code & FLAG_REF != 0, at, len + 1)?;
+        r.pos = at + header;
+        Ok(slot)
+    }
+
+    /// The next object as a dict, opened as [`Token::Dict`] would; returns
+    /// its slot, for [`Stream::close`].
+    #[inline]
+    pub fn next_dict(&mut self) -> Result<Option<RefIndex>, Unexpected> {
+        let r = &mut self.reader;
+        let at = r.pos;
+        let code = *r.data.get(at).ok_or(Unexpected)?;
+        if code & !FLAG_REF != b'{' {
+            return Err(Unexpected);
+        }
+        let slot = r.open_tokens(code & FLAG_REF != 0, at, 1)?;
+        r.pos = at + 1;
+        Ok(slot)
+    }
+
+    /// If the next object is a back-reference to a slot with a tag, reads it
+    /// and returns the tag; otherwise reads nothing.
+    #[inline(always)]
+    pub fn next_tagged_ref(&mut self) -> Option<u32> {
+        let r = &mut self.reader;
+        let (code, index) = r.head_i32()?;
+        if code & !FLAG_REF != b'r' {
+            return None;
+        }
+        let index = usize::try_from(index).ok()?;
+        // Only values and closed containers are ever tagged (`set_tag`), so
+        // the dense tag table answers alone: one 4-byte read per key.
+        let tag = *r.tags.get(index)?;
+        if tag == NO_TAG {
+            return None;
+        }
+        r.pos += 5;
+        Some(tag)
+    }
+
+    /// Ends a tuple or dict opened by a [`Token::Tuple`] or [`Token::Dict`],
+    /// after its last item: back-references to it are allowed from now on.
+    #[inline]
+    pub fn close(&mut self, slot: Option<RefIndex>) {
+        if let Some(Slot::Tokens { open, .. }) = slot.and_then(|i| self.reader.refs.get_mut(i)) {
+            *open = false;
+        }
+    }
+
+    /// Attaches `tag` to the slot at `index`, when it holds a value or a
+    /// closed container read as tokens (numbers and objects still being read
+    /// take no tag). [`Token::Ref`] and [`Stream::next_tagged_ref`] report it
+    /// for every later back-reference, so the consumer can keep what it
+    /// derived from the object (an id, say) instead of deriving it again.
+    /// Tags are never interpreted by the stream, and [`NO_TAG`] clears one.
+    #[inline]
+    pub fn set_tag(&mut self, index: RefIndex, tag: u32) {
+        let r = &mut self.reader;
+        if let (Some(Slot::Value(_) | Slot::Tokens { open: false, .. }), Some(old)) =
+            (r.refs.get(index), r.tags.get_mut(index))
+        {
+            *old = tag;
+        }
+    }
+
+    /// The value behind a [`Token::Ref`], unless it is a container read as
+    /// tokens (whose items the consumer has seen already).
+    pub fn referenced(&self, index: RefIndex) -> Option<&Value<'a>> {
+        match self.reader.refs.get(index) {
+            Some(Slot::Value(v)) => self.reader.values.get(*v as usize),
+            _ => None,
+        }
+    }
+
+    /// Reads one whole object as a value, as [`read_value`] would, with
+    /// exact errors; `Ok(None)` is the NULL that ends a dict.
+    ///
+    /// A back-reference to a container read as tokens reads that container
+    /// again from its bytes (so its nesting counts toward [`MAX_DEPTH`]) and
+    /// keeps the value for later references.
+    pub fn read_value(&mut self, depth: usize) -> Result<Option<Value<'a>>, ParseError> {
+        self.reader.read(depth).map_err(|e| *e)
+    }
+
+    /// The current position, to come back to with [`Stream::rewind`].
+    pub fn checkpoint(&self) -> Checkpoint {
+        let r = &self.reader;
+        Checkpoint {
+            pos: r.pos,
+            refs: r.refs.len(),
+            starts: r.starts.len(),
+            py2_strings: r.py2_strings.len(),
+            budget: r.budget,
+            copy_budget: r.copy_budget,
+        }
+    }
+
+    /// Goes back to `checkpoint`, forgetting the objects read since.
+    ///
+    /// Tags attached since to slots older than the checkpoint are kept: they
+    /// describe objects that are still there. (Values read since stay in the
+    /// side table unreferenced, as a slot older than the checkpoint may have
+    /// cached a replay there; they are few.)
+    pub fn rewind(&mut self, checkpoint: Checkpoint) {
+        let r = &mut self.reader;
+        r.pos = checkpoint.pos;
+        r.truncate_refs(checkpoint.refs);
+        r.starts.truncate(checkpoint.starts);
+        r.py2_strings.truncate(checkpoint.py2_strings);
+        r.budget = checkpoint.budget;
+        r.copy_budget = checkpoint.copy_budget;
+    }
+
+    /// Checks that the dict's closing NULL was the last byte.
+    pub fn finish(&self) -> Result<(), ParseError> {
+        self.reader.finish().map_err(|e| *e)
+    }
 }
 
 /// Errors are boxed inside the reader: the hot path then moves a pointer-sized
@@ -333,6 +725,12 @@ fn fail_copy(at: usize) -> Box<ParseError> {
 
 #[cold]
 #[inline(never)]
+fn fail_tables(at: usize) -> Box<ParseError> {
+    fail(at, "too many objects: the reader's tables are full")
+}
+
+#[cold]
+#[inline(never)]
 fn fail_type_code(at: usize, code: u8) -> Box<ParseError> {
     if code & !FLAG_REF == b'?' {
         fail(
@@ -405,19 +803,32 @@ fn decode_latin1(raw: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// A ref-table entry. CPython stores incomplete objects in the table; this
-/// reader cannot, so it records why an entry has no value yet.
-enum Slot<'a> {
-    Ready(Value<'a>),
+/// A ref-table entry, 8 bytes so that the table of a large dump stays in
+/// cache: a real cProfile dump refers back to line numbers and names
+/// millions of times, at random. CPython stores incomplete objects in the
+/// table; this reader cannot, so it records why an entry has no value yet.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// An int that fits in 32 bits, the most referenced kind of object,
+    /// inline.
+    Int(i32),
+    /// Any other finished object: `Reader::values[i]`.
+    Value(u32),
+    /// A tuple or dict read as tokens by a [`Stream`] consumer, starting at
+    /// byte `Reader::starts[start]`; `open` until the consumer closes it. The
+    /// value path replays it from there when it meets a reference to it.
+    Tokens { start: u32, open: bool },
     /// A frozenset, code object or slice being read: CPython reserves the
     /// index and fills it at the end, and refuses a reference to it meanwhile.
     Reserved,
-    /// A tuple, list, set or dict being read. CPython would allow a
-    /// reference (recursive data); immutable `Rc` slices cannot express it.
+    /// A tuple, list, set or dict being read as a value. CPython would allow
+    /// a reference (recursive data); immutable `Rc` slices cannot express it.
     Open,
-    /// The dict streamed by [`for_each_dict_entry`], never materialised.
+    /// The dict read by a [`Stream`], never materialised.
     TopLevelDict,
 }
+
+const _: () = assert!(std::mem::size_of::<Slot>() == 8);
 
 /// Where to rewind to when a code-object layout guess fails.
 struct Mark {
@@ -431,7 +842,17 @@ struct Mark {
 struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
-    refs: Vec<Slot<'a>>,
+    refs: Vec<Slot>,
+    /// The [`Stream::set_tag`] tags, parallel to `refs`. Kept apart so that
+    /// the hottest lookup, a back-reference to a key, reads 4 bytes from a
+    /// table that is half the size of `refs`.
+    tags: Vec<u32>,
+    /// What `Slot::Value` points to. Never truncated: a slot older than a
+    /// rewind point may have cached a replay here, and the leftovers of
+    /// abandoned reads are bounded by the work budget.
+    values: Vec<Value<'a>>,
+    /// What `Slot::Tokens` points to.
+    starts: Vec<usize>,
     /// Python 2 interned strings (`t`), which `R` indexes.
     py2_strings: Vec<Cow<'a, str>>,
     /// Scratch stacks for container items: children are pushed here and
@@ -442,13 +863,16 @@ struct Reader<'a> {
     /// Work left, counted as one per object (leaves are charged by their
     /// container, so an object may count twice) plus one per string byte.
     /// A plain parse needs at most twice `data.len()`; only code-object
-    /// trial parsing revisits bytes, and this caps it.
+    /// trial parsing and replays revisit bytes, and this caps them.
     budget: usize,
     /// Bytes left for copying strings that had to be decoded into an owned
     /// `String` (non-UTF-8 data, rare in real files): a `Cow` cannot share
     /// them, so each back-reference to one copies it, and without a cap a
     /// small file could reference a large one millions of times.
     copy_budget: usize,
+    /// Nonzero while re-reading a container read as tokens: its objects
+    /// have their slots already, so nothing is registered again.
+    replaying: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -457,11 +881,15 @@ impl<'a> Reader<'a> {
             data,
             pos: 0,
             refs: Vec::new(),
+            tags: Vec::new(),
+            values: Vec::new(),
+            starts: Vec::new(),
             py2_strings: Vec::new(),
             items: Vec::new(),
             entries: Vec::new(),
             budget: data.len().saturating_mul(4).saturating_add(4096),
             copy_budget: data.len().saturating_mul(2).saturating_add(1 << 16),
+            replaying: 0,
         }
     }
 
@@ -553,45 +981,133 @@ impl<'a> Reader<'a> {
     /// Stores a finished value under a new index when its type byte was
     /// flagged.
     #[inline]
-    fn keep(&mut self, flag: bool, value: Value<'a>) -> Value<'a> {
-        if flag {
-            self.refs.push(Slot::Ready(value.clone()));
+    fn keep(&mut self, flag: bool, value: Value<'a>) -> Res<Value<'a>> {
+        if flag && self.replaying == 0 {
+            let slot = self.slot_for(&value).ok_or_else(|| fail_tables(self.pos))?;
+            self.push_slot(slot);
         }
-        value
+        Ok(value)
+    }
+
+    /// The slot that holds `value`; `None` past 2^32 stored values, which
+    /// inputs above 4 GiB could reach.
+    #[inline]
+    fn slot_for(&mut self, value: &Value<'a>) -> Option<Slot> {
+        if let Value::Int(n) = value {
+            if let Ok(n) = i32::try_from(*n) {
+                return Some(Slot::Int(n));
+            }
+        }
+        let index = u32::try_from(self.values.len()).ok()?;
+        self.values.push(value.clone());
+        Some(Slot::Value(index))
+    }
+
+    #[inline]
+    fn push_slot(&mut self, slot: Slot) {
+        self.refs.push(slot);
+        self.tags.push(NO_TAG);
+    }
+
+    fn truncate_refs(&mut self, len: usize) {
+        self.refs.truncate(len);
+        self.tags.truncate(len);
+    }
+
+    #[inline]
+    fn tag(&self, index: usize) -> u32 {
+        self.tags.get(index).copied().unwrap_or(NO_TAG)
+    }
+
+    /// Token-path registration of a container, pre-order like `reserve`,
+    /// after charging `work` as the value path would.
+    #[inline]
+    fn open_tokens(
+        &mut self,
+        flag: bool,
+        at: usize,
+        work: usize,
+    ) -> Result<Option<RefIndex>, Unexpected> {
+        let budget = self.budget.checked_sub(work).ok_or(Unexpected)?;
+        let slot = if flag {
+            let start = u32::try_from(self.starts.len()).map_err(|_| Unexpected)?;
+            self.starts.push(at);
+            self.push_slot(Slot::Tokens { start, open: true });
+            Some(self.refs.len() - 1)
+        } else {
+            None
+        };
+        self.budget = budget;
+        Ok(slot)
     }
 
     /// Takes the next index now (pre-order, as CPython numbers them) for a
     /// value that is finished later with [`Reader::fill`].
     #[inline]
-    fn reserve(&mut self, flag: bool, slot: Slot<'a>) -> Option<usize> {
-        flag.then(|| {
-            self.refs.push(slot);
+    fn reserve(&mut self, flag: bool, slot: Slot) -> Option<usize> {
+        (flag && self.replaying == 0).then(|| {
+            self.push_slot(slot);
             self.refs.len() - 1
         })
     }
 
     #[inline]
-    fn fill(&mut self, index: Option<usize>, value: &Value<'a>) {
-        if let Some(slot) = index.and_then(|i| self.refs.get_mut(i)) {
-            *slot = Slot::Ready(value.clone());
+    fn fill(&mut self, index: Option<usize>, value: &Value<'a>) -> Res<()> {
+        if let Some(i) = index {
+            let slot = self.slot_for(value).ok_or_else(|| fail_tables(self.pos))?;
+            if let Some(old) = self.refs.get_mut(i) {
+                *old = slot;
+            }
         }
+        Ok(())
     }
 
     #[inline]
-    fn resolve(&mut self, at: usize, index: i32) -> Res<Value<'a>> {
-        let slot = usize::try_from(index).ok().and_then(|i| self.refs.get(i));
-        match slot {
-            // Small ints are the most referenced objects; copying them
-            // directly skips the general clone.
-            Some(Slot::Ready(Value::Int(n))) => Ok(Value::Int(*n)),
-            Some(Slot::Ready(Value::Str(Cow::Owned(text)))) => {
-                self.copy_budget =
-                    (self.copy_budget.checked_sub(text.len())).ok_or_else(|| fail_copy(at))?;
-                Ok(Value::Str(Cow::Owned(text.clone())))
-            }
-            Some(Slot::Ready(value)) => Ok(value.clone()),
+    fn resolve(&mut self, at: usize, index: i32, depth: usize) -> Res<Value<'a>> {
+        let found = usize::try_from(index)
+            .ok()
+            .and_then(|i| Some((i, *self.refs.get(i)?)));
+        match found {
+            Some((_, Slot::Int(n))) => Ok(Value::Int(n.into())),
+            Some((_, Slot::Value(v))) => match self.values.get(v as usize) {
+                Some(Value::Str(Cow::Owned(text))) => {
+                    self.copy_budget =
+                        (self.copy_budget.checked_sub(text.len())).ok_or_else(|| fail_copy(at))?;
+                    Ok(Value::Str(Cow::Owned(text.clone())))
+                }
+                Some(value) => Ok(value.clone()),
+                None => Err(self.fail_resolve(at, index)),
+            },
+            Some((i, Slot::Tokens { start, open: false })) => match self.starts.get(start as usize)
+            {
+                Some(&start) => self.replay(start, i, depth),
+                None => Err(self.fail_resolve(at, index)),
+            },
             _ => Err(self.fail_resolve(at, index)),
         }
+    }
+
+    /// Reads again, as a value, a container that a [`Stream`] consumer read
+    /// as tokens, and caches it in its slot. Its objects were registered the
+    /// first time round, so nothing is registered now; references inside it
+    /// point to earlier slots, which still hold the same objects.
+    #[cold]
+    #[inline(never)]
+    fn replay(&mut self, start: usize, index: usize, depth: usize) -> Res<Value<'a>> {
+        let resume = self.pos;
+        self.pos = start;
+        self.replaying += 1;
+        let value = self.item(depth, "reference");
+        self.replaying -= 1;
+        self.pos = resume;
+        let value = value?;
+        // The tag stays: it describes the same object.
+        if let Some(slot) = self.slot_for(&value) {
+            if let Some(old) = self.refs.get_mut(index) {
+                *old = slot;
+            }
+        }
+        Ok(value)
     }
 
     #[cold]
@@ -606,7 +1122,7 @@ impl<'a> Reader<'a> {
                      that is still being read"
                 ),
             ),
-            Some(Slot::Open) => fail(
+            Some(Slot::Open) | Some(Slot::Tokens { open: true, .. }) => fail(
                 at,
                 format!(
                     "reference {index} points to a container that is still being read \
@@ -616,13 +1132,30 @@ impl<'a> Reader<'a> {
             Some(Slot::TopLevelDict) => {
                 fail(at, "reference to the top-level dict is not supported")
             }
-            Some(Slot::Ready(_)) | None => fail(
+            _ => fail(
                 at,
                 format!(
                     "invalid reference {index} (only {} objects so far)",
                     self.refs.len()
                 ),
             ),
+        }
+    }
+
+    /// The type byte at `pos` and the int32 after it, if there are 5 bytes.
+    #[inline(always)]
+    fn head_i32(&self) -> Option<(u8, i32)> {
+        let &[code, a, b, c, d] = self.data.get(self.pos..)?.first_chunk::<5>()?;
+        Some((code, i32::from_le_bytes([a, b, c, d])))
+    }
+
+    /// The int32 at byte `at`, for the token path (which moves `pos` itself,
+    /// once the whole object has been accepted).
+    #[inline(always)]
+    fn fast_i32(&self, at: usize) -> Result<i32, Unexpected> {
+        match self.data.get(at..).and_then(|rest| rest.first_chunk::<4>()) {
+            Some(bytes) => Ok(i32::from_le_bytes(*bytes)),
+            None => Err(Unexpected),
         }
     }
 
@@ -648,20 +1181,20 @@ impl<'a> Reader<'a> {
         let value = match code & !FLAG_REF {
             b'r' => {
                 let index = self.i32(at, "reference index")?;
-                self.resolve(at, index)?
+                self.resolve(at, index, depth)?
             }
             b'i' => {
                 let n = self.i32(at, "int")?;
-                self.keep(flag, Value::Int(n.into()))
+                self.keep(flag, Value::Int(n.into()))?
             }
             b'g' => {
                 let x = self.f64(at, "float")?;
-                self.keep(flag, Value::Float(x))
+                self.keep(flag, Value::Float(x))?
             }
             b'z' | b'Z' => {
                 let n = usize::from(self.u8(at, "string length")?);
                 let text = decode_latin1(self.string_bytes(at, n, "string")?);
-                self.keep(flag, Value::Str(text))
+                self.keep(flag, Value::Str(text))?
             }
             b'0' => return Ok(None),
             _ => self.read_other(at, code, depth)?,
@@ -698,38 +1231,38 @@ impl<'a> Reader<'a> {
             b'R' => self.py2_string_ref(at)?,
             b'I' => {
                 let n = i64::from_le_bytes(self.fixed(at, "int64")?);
-                self.keep(flag, Value::Int(n))
+                self.keep(flag, Value::Int(n))?
             }
             b'l' => {
                 let n = self.long(at)?;
-                self.keep(flag, n)
+                self.keep(flag, n)?
             }
             b'f' => {
                 let x = self.text_float(at)?;
-                self.keep(flag, Value::Float(x))
+                self.keep(flag, Value::Float(x))?
             }
             b'y' => {
                 let re = self.f64(at, "complex real part")?;
                 let im = self.f64(at, "complex imaginary part")?;
-                self.keep(flag, Value::Complex(re, im))
+                self.keep(flag, Value::Complex(re, im))?
             }
             b'x' => {
                 let re = self.text_float(at)?;
                 let im = self.text_float(at)?;
-                self.keep(flag, Value::Complex(re, im))
+                self.keep(flag, Value::Complex(re, im))?
             }
             ty @ (b's' | b't' | b'u') => {
                 let n = self.size(at, "string length")?;
                 let text = decode_utf8(self.string_bytes(at, n, "string")?);
-                if ty == b't' {
+                if ty == b't' && self.replaying == 0 {
                     self.py2_strings.push(text.clone());
                 }
-                self.keep(flag, Value::Str(text))
+                self.keep(flag, Value::Str(text))?
             }
             b'a' | b'A' => {
                 let n = self.size(at, "string length")?;
                 let text = decode_latin1(self.string_bytes(at, n, "string")?);
-                self.keep(flag, Value::Str(text))
+                self.keep(flag, Value::Str(text))?
             }
             // `r i g z Z` are read by `read`.
             _ => return Err(fail_type_code(at, code)),
@@ -868,7 +1401,7 @@ impl<'a> Reader<'a> {
             b'<' => Value::Set(items),
             _ => Value::FrozenSet(items),
         };
-        self.fill(index, &value);
+        self.fill(index, &value)?;
         Ok(value)
     }
 
@@ -920,7 +1453,7 @@ impl<'a> Reader<'a> {
             self.entries.push((key, value));
         }
         let value = Value::Dict(self.entries.drain(base..).collect());
-        self.fill(index, &value);
+        self.fill(index, &value)?;
         Ok(value)
     }
 
@@ -930,7 +1463,7 @@ impl<'a> Reader<'a> {
         let stop = self.item(depth + 1, "slice")?;
         let step = self.item(depth + 1, "slice")?;
         let value = Value::Slice(Rc::new([start, stop, step]));
-        self.fill(index, &value);
+        self.fill(index, &value)?;
         Ok(value)
     }
 
@@ -954,7 +1487,7 @@ impl<'a> Reader<'a> {
             match self.code_layout(at, header_ints, depth) {
                 Ok(summary) => {
                     let value = Value::Code(Rc::new(summary));
-                    self.fill(index, &value);
+                    self.fill(index, &value)?;
                     return Ok(value);
                 }
                 Err(error) => {
@@ -962,7 +1495,7 @@ impl<'a> Reader<'a> {
                         return Err(error);
                     }
                     self.pos = mark.pos;
-                    self.refs.truncate(mark.refs);
+                    self.truncate_refs(mark.refs);
                     self.py2_strings.truncate(mark.py2_strings);
                     self.items.truncate(mark.items);
                     self.entries.truncate(mark.entries);
@@ -1941,6 +2474,330 @@ mod tests {
                 }
                 let _ = read_value(&data);
                 let _ = for_each_dict_entry(&data, |_, _, _| Ok(()));
+            }
+        }
+    }
+
+    /// PY311: v = (1, 1, 0.5, 0.25, {}); k = ('a.py', 1, 'f'); {k: v,
+    /// ('a.py', 2, 'g'): v, ('b.py', 3, 'h'): (2, 2, 1.0, 1.0, {k: (1, 1,
+    /// 0.5, 0.5), ('a.py', 2, 'g'): 3})}: a shared key tuple, a shared value
+    /// tuple and flagged floats.
+    const SHARED_311: &str = "\
+        7ba903fa04612e7079e901000000da0166a90572020000007202000000e7000000000000e03fe70000\
+        00000000d03f7b30a9037201000000e902000000da01677204000000a903fa04622e7079e903000000\
+        da0168290572080000007208000000e7000000000000f03f720e0000007b7200000000a90472020000\
+        007202000000720500000072050000007207000000720c0000003030";
+
+    /// Rebuilds every entry through tokens alone, keeping the containers it
+    /// read as tokens by ref index the way a consumer would, so that the
+    /// result can be compared with the value path's.
+    fn token_entries(data: &[u8]) -> Result<Vec<(Value<'_>, Value<'_>)>, Unexpected> {
+        fn walk<'a>(
+            s: &mut Stream<'a>,
+            depth: usize,
+            mine: &mut Vec<(RefIndex, Value<'a>)>,
+        ) -> Result<Option<Value<'a>>, Unexpected> {
+            Ok(Some(match s.next(depth)? {
+                Token::Null => return Ok(None),
+                Token::Int(n) => Value::Int(n),
+                Token::Float(x) => Value::Float(x),
+                Token::Value(value, _) => value,
+                Token::Ref { index, .. } => match s.referenced(index) {
+                    Some(value) => value.clone(),
+                    None => mine
+                        .iter()
+                        .find(|(i, _)| *i == index)
+                        .map(|(_, v)| v.clone())
+                        .ok_or(Unexpected)?,
+                },
+                Token::Tuple { len, slot } => {
+                    let mut items = Vec::new();
+                    for _ in 0..len {
+                        items.push(walk(s, depth + 1, mine)?.ok_or(Unexpected)?);
+                    }
+                    s.close(slot);
+                    let value = Value::Tuple(items.into());
+                    if let Some(i) = slot {
+                        mine.push((i, value.clone()));
+                    }
+                    value
+                }
+                Token::Dict { slot } => {
+                    let mut entries = Vec::new();
+                    while let Some(key) = walk(s, depth + 1, mine)? {
+                        let Some(value) = walk(s, depth + 1, mine)? else {
+                            break;
+                        };
+                        entries.push((key, value));
+                    }
+                    s.close(slot);
+                    let value = Value::Dict(entries.into());
+                    if let Some(i) = slot {
+                        mine.push((i, value.clone()));
+                    }
+                    value
+                }
+            }))
+        }
+        let mut s = Stream::open_dict(data).map_err(|_| Unexpected)?;
+        let mut mine = Vec::new();
+        let mut out = Vec::new();
+        while let Some(key) = walk(&mut s, 2, &mut mine)? {
+            let Some(value) = walk(&mut s, 2, &mut mine)? else {
+                break;
+            };
+            out.push((key, value));
+        }
+        s.finish().map_err(|_| Unexpected)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn tokens_read_what_values_read() {
+        for sample in [CPROFILE_311, CPROFILE_27, PROFILE_313, SHARED_311] {
+            let data = hex(sample);
+            let values: Vec<_> = entries(&data).into_iter().map(|(k, v, _)| (k, v)).collect();
+            assert_eq!(token_entries(&data), Ok(values));
+        }
+    }
+
+    #[test]
+    fn typed_readers_read_nothing_when_they_decline() {
+        let data = hex(SHARED_311);
+        let mut stream = Stream::open_dict(&data).unwrap();
+        let at = stream.offset();
+        assert_eq!(stream.next_int(), Err(Unexpected));
+        assert_eq!(stream.next_f64(), Err(Unexpected));
+        assert_eq!(stream.next_dict(), Err(Unexpected));
+        assert_eq!(stream.next_tuple(2), Err(Unexpected));
+        assert_eq!(stream.next_tagged_ref(), None);
+        assert!(!stream.next_null());
+        assert_eq!(stream.offset(), at);
+        // The key: a flagged 3-tuple (ref 0), string (1), int (2) and
+        // string (3).
+        assert_eq!(stream.next_tuple(3), Ok(Some(0)));
+        assert_eq!(stream.next(3), Ok(Token::Value(s("a.py"), Some(1))));
+        assert_eq!(stream.next_f64(), Ok(1.0));
+        assert_eq!(stream.next(3), Ok(Token::Value(s("f"), Some(3))));
+        stream.close(Some(0));
+        // The value tuple (ref 4) and its items.
+        assert_eq!(stream.next_tuple(5), Ok(Some(4)));
+        assert_eq!(stream.next_int(), Ok(1));
+        assert_eq!(stream.next_int(), Ok(1)); // `r 2`
+        assert_eq!(stream.next_f64(), Ok(0.5));
+        assert_eq!(stream.next_f64(), Ok(0.25));
+        assert_eq!(stream.next_dict(), Ok(None));
+        assert!(stream.next_null());
+        stream.close(Some(4));
+        // A truncated int declines too, whichever reader is asked.
+        let mut stream = Stream::open_dict(b"{i\x01\x00").unwrap();
+        assert_eq!(stream.next_int(), Err(Unexpected));
+        assert_eq!(stream.next(2), Err(Unexpected));
+        assert_eq!(stream.offset(), 1);
+    }
+
+    #[test]
+    fn tags_follow_their_slot() {
+        let data = hex(SHARED_311);
+        let mut stream = Stream::open_dict(&data).unwrap();
+        let start = stream.checkpoint();
+        let key = stream.next_tuple(3).unwrap();
+        // An open container takes no tag.
+        stream.set_tag(0, 7);
+        let Ok(Token::Value(_, Some(file))) = stream.next(3) else {
+            panic!("expected a flagged string")
+        };
+        stream.set_tag(file, 9);
+        stream.next_int().unwrap();
+        stream.next(3).unwrap();
+        stream.close(key);
+        // The value, then the second key: a fresh tuple whose file is `r 1`.
+        let value = stream.next_tuple(5).unwrap();
+        stream.next_int().unwrap();
+        stream.next_int().unwrap();
+        stream.next_f64().unwrap();
+        stream.next_f64().unwrap();
+        stream.next_dict().unwrap();
+        assert!(stream.next_null());
+        stream.close(value);
+        let second = stream.next_tuple(3).unwrap();
+        assert_eq!(stream.next_tagged_ref(), Some(9));
+        stream.next_int().unwrap();
+        stream.next(3).unwrap();
+        stream.close(second);
+        // The value is `r 4`, untagged: a token, not a tagged reference.
+        assert_eq!(stream.next_tagged_ref(), None);
+        assert_eq!(
+            stream.next(2),
+            Ok(Token::Ref {
+                index: 4,
+                tag: NO_TAG
+            })
+        );
+        // Rewinding forgets the slots read since, tags included.
+        stream.rewind(start);
+        assert_eq!(stream.offset(), 1);
+        assert_eq!(stream.next_tuple(3), Ok(Some(0)));
+        assert_eq!(stream.next(3), Ok(Token::Value(s("a.py"), Some(1))));
+        assert_eq!(stream.reader.tags[1], NO_TAG);
+    }
+
+    #[test]
+    fn value_path_replays_containers_read_as_tokens() {
+        let data = hex(SHARED_311);
+        let expected = entries(&data);
+        // The first entry as tokens (its key and value are flagged), the
+        // rest as values, which refer back to both.
+        let mut stream = Stream::open_dict(&data).unwrap();
+        let key = stream.next_tuple(3).unwrap();
+        let Ok(Token::Value(file, _)) = stream.next(3) else {
+            panic!("expected a string")
+        };
+        let line = stream.next_int().unwrap();
+        let Ok(Token::Value(name, _)) = stream.next(3) else {
+            panic!("expected a string")
+        };
+        stream.close(key);
+        assert_eq!(expected[0].0, tuple([file, Value::Int(line), name]));
+        let value = stream.next_tuple(5).unwrap();
+        let numbers = [
+            Value::Int(stream.next_int().unwrap()),
+            Value::Int(stream.next_int().unwrap()),
+            Value::Float(stream.next_f64().unwrap()),
+            Value::Float(stream.next_f64().unwrap()),
+        ];
+        let callers = stream.next_dict().unwrap();
+        assert!(stream.next_null());
+        stream.close(callers);
+        stream.close(value);
+        assert_eq!(
+            expected[0].1.as_tuple().map(|t| &t[..4]),
+            Some(&numbers[..])
+        );
+        for (key, value, _) in &expected[1..] {
+            assert_eq!(stream.read_value(2).unwrap().as_ref(), Some(key));
+            assert_eq!(stream.read_value(2).unwrap().as_ref(), Some(value));
+        }
+        assert_eq!(stream.read_value(2), Ok(None));
+        assert_eq!(stream.finish(), Ok(()));
+        // The replayed value tuple is cached as a value now.
+        assert_eq!(stream.referenced(4), Some(&expected[0].1));
+    }
+
+    #[test]
+    fn stream_refuses_what_values_refuse() {
+        // A reference to a container still open, to the top-level dict, and
+        // a forward one: tokens decline, values explain.
+        for (data, needle) in [
+            (&b"{\xa9\x03r\x00\x00\x00\x00"[..], "recursive data"),
+            (b"\xfbr\x00\x00\x00\x00", "top-level dict"),
+            (b"{r\x05\x00\x00\x00", "invalid reference 5"),
+        ] {
+            let mut s = Stream::open_dict(data).unwrap();
+            let checkpoint = s.checkpoint();
+            let token = s.next(2).and_then(|t| match t {
+                Token::Tuple { .. } => s.next(3),
+                other => Ok(other),
+            });
+            assert_eq!(token, Err(Unexpected));
+            s.rewind(checkpoint);
+            let error = s.read_value(2).unwrap_err();
+            assert!(error.message.contains(needle), "{error}");
+        }
+    }
+
+    #[test]
+    fn random_token_walks_never_panic() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let samples = [
+            hex(CPROFILE_311),
+            hex(CPROFILE_27),
+            hex(PROFILE_313),
+            hex(SHARED_311),
+        ];
+        for sample in &samples {
+            for round in 0..800 {
+                let mut data = sample.clone();
+                for _ in 0..=next() % 3 {
+                    let at = (next() % data.len() as u64) as usize;
+                    data[at] = next() as u8;
+                }
+                let _ = token_entries(&data);
+                // Random calls in random order, rewinds included.
+                let Ok(mut s) = Stream::open_dict(&data) else {
+                    continue;
+                };
+                let start = s.checkpoint();
+                for step in 0..200 {
+                    match next() % 12 {
+                        0 => drop(s.next_int()),
+                        1 => drop(s.next_f64()),
+                        2 => drop(s.next_tuple((next() % 6) as usize)),
+                        3 => drop(s.next_dict()),
+                        4 => drop(s.next_tagged_ref()),
+                        5 => drop(s.next_null()),
+                        6 => drop(s.next((next() % 300) as usize)),
+                        7 => s.close(Some((next() % 8) as usize)),
+                        8 => s.set_tag((next() % 8) as usize, next() as u32),
+                        9 => drop(s.referenced((next() % 8) as usize)),
+                        10 => drop(s.read_value(2)),
+                        _ if step % 50 == round % 50 => s.rewind(start),
+                        _ => {}
+                    }
+                }
+                let _ = s.finish();
+            }
+        }
+    }
+
+    #[test]
+    fn chained_replays_stay_within_depth_and_stack() {
+        // {0: (None,), 1: (r 0,), 2: (r 1,), …, 999: r last}, every value a
+        // flagged 1-tuple (hand-made). Read as tokens, then the last value
+        // through the value path, which replays the whole chain.
+        let chain = |n: u32| {
+            let mut data = b"{".to_vec();
+            for k in 0..n {
+                data.push(b'i');
+                data.extend(k.to_le_bytes());
+                data.extend(b"\xa9\x01");
+                if k == 0 {
+                    data.push(b'N');
+                } else {
+                    data.push(b'r');
+                    data.extend((k - 1).to_le_bytes());
+                }
+            }
+            data.extend(b"i\xe7\x03\x00\x00r");
+            data.extend((n - 1).to_le_bytes());
+            data.push(b'0');
+            data
+        };
+        for (n, ok) in [(MAX_DEPTH as u32 - 3, true), (MAX_DEPTH as u32 * 4, false)] {
+            let data = chain(n);
+            let mut stream = Stream::open_dict(&data).unwrap();
+            for _ in 0..n {
+                assert!(matches!(stream.next(2), Ok(Token::Int(_))));
+                let Ok(Token::Tuple { len: 1, slot }) = stream.next(2) else {
+                    panic!("expected a tuple")
+                };
+                assert!(stream.next(3).is_ok());
+                stream.close(slot);
+            }
+            assert_eq!(stream.next_int(), Ok(999));
+            match stream.read_value(2) {
+                Ok(Some(value)) => assert!(ok, "{value:?}"),
+                Ok(None) => panic!("expected a value"),
+                Err(error) => {
+                    assert!(!ok);
+                    assert!(error.message.contains("nesting deeper"), "{error}");
+                }
             }
         }
     }
