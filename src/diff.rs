@@ -86,13 +86,12 @@ pub struct CallerDiff {
 pub struct FunctionDiff {
     /// Normalised alignment key (`botocore/session.py:create_client`).
     pub key: String,
-    /// Function name as recorded (the new side's when both exist).
-    pub name: String,
     /// pstats-like label with shortened path; shows `8→10` when the line moved.
     pub display: String,
     pub base_id: Option<FunctionId>,
+    /// The function in each profile: its name and file as recorded are
+    /// there (not copied here, to keep big diffs small).
     pub new_id: Option<FunctionId>,
-    pub file: (Option<String>, Option<String>),
     pub line: Change<u32>,
     pub status: Status,
     pub calls: Change<Count>,
@@ -101,6 +100,17 @@ pub struct FunctionDiff {
     pub inclusive_cost: Change<f64>,
     /// Filled when [`DiffOptions::callers`] is set; largest change first.
     pub callers: Vec<CallerDiff>,
+}
+
+impl FunctionDiff {
+    /// The function as the new profile recorded it, else as the base did.
+    pub fn function<'p>(&self, base: &'p Profile, new: &'p Profile) -> &'p crate::model::Function {
+        match (self.new_id, self.base_id) {
+            (Some(id), _) => &new.functions[id],
+            (None, Some(id)) => &base.functions[id],
+            (None, None) => unreachable!("an aligned row has at least one side"),
+        }
+    }
 }
 
 /// How many functions have each status.
@@ -170,7 +180,10 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
 
     let mut counts = StatusCounts::default();
     let mut functions = Vec::with_capacity(aligned.len());
-    for (row_index, row) in aligned.iter().enumerate() {
+    // Rows are consumed so their keys move into the result instead of being
+    // copied: on 100k-function profiles every per-row allocation shows in
+    // the peak memory.
+    for (row_index, row) in aligned.into_iter().enumerate() {
         let b = row.base.map(|id| &base.functions[id]);
         let n = row.new.map(|id| &new.functions[id]);
         let calls = Change::new(
@@ -224,15 +237,10 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
             None => Vec::new(),
         };
         functions.push(FunctionDiff {
-            key: row.key.clone(),
-            name: shown.name.clone(),
+            key: row.key,
             display,
             base_id: row.base,
             new_id: row.new,
-            file: (
-                b.and_then(|f| f.file.clone()),
-                n.and_then(|f| f.file.clone()),
-            ),
             line,
             status,
             calls,
@@ -654,12 +662,12 @@ mod tests {
         );
         let mut d = diff(&base, &new, &DiffOptions::default()).unwrap();
         sort_functions(&mut d.functions, SortKey::Inclusive);
-        let order: Vec<&str> = d.functions.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(order, ["a", "c", "b"]);
+        let order: Vec<&str> = d.functions.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(order, ["handler.py:a", "handler.py:c", "handler.py:b"]);
         sort_functions(&mut d.functions, SortKey::Calls);
-        assert_eq!(d.functions[0].name, "b");
+        assert_eq!(d.functions[0].key, "handler.py:b");
         sort_functions(&mut d.functions, SortKey::Name);
-        let order: Vec<&str> = d.functions.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(order, ["a", "b", "c"]);
+        let order: Vec<&str> = d.functions.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(order, ["handler.py:a", "handler.py:b", "handler.py:c"]);
     }
 }

@@ -81,11 +81,15 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
             let (inclusive_time, inclusive_cost) = by_unit(unit, cost_change(&f.inclusive_cost));
             wire::FunctionChange {
                 key: f.key.clone(),
-                name: f.name.clone(),
+                name: f.function(report.base, report.new).name.clone(),
                 display: f.display.clone(),
                 file: wire::Sides {
-                    base: f.file.0.clone(),
-                    new: f.file.1.clone(),
+                    base: f
+                        .base_id
+                        .and_then(|id| report.base.functions[id].file.clone()),
+                    new: f
+                        .new_id
+                        .and_then(|id| report.new.functions[id].file.clone()),
                 },
                 line: wire::Sides {
                     base: f.line.base,
