@@ -98,34 +98,54 @@ impl<'a> ShowReport<'a> {
     ) -> Self {
         let keys = align::keys(profile, align_options);
         let files = align::normalized_files(profile, align_options);
-        let mut rows: Vec<ShowRow> = keys
-            .into_iter()
-            .enumerate()
-            .map(|(id, key)| {
-                let function = &profile.functions[id];
-                ShowRow {
-                    id,
-                    key,
-                    display: align::display_name(function, files[id].as_deref(), function.line),
+        let label = |id: FunctionId| {
+            let function = &profile.functions[id];
+            align::display_name(function, files[id].as_deref(), function.line)
+        };
+        // Labels are only needed to match filters and for the rows shown, so
+        // without a filter they are made after the cut (a profile can have
+        // hundreds of thousands of functions and the table shows 20).
+        let mut rows: Vec<(usize, Option<String>)> = (0..keys.len())
+            .filter_map(|id| {
+                if filter.is_empty() {
+                    return Some((id, None));
                 }
+                let display = label(id);
+                filter
+                    .matches(&keys[id], &display)
+                    .then_some((id, Some(display)))
             })
-            .filter(|row| filter.matches(&row.key, &row.display))
             .collect();
         let functions = &profile.functions;
-        rows.sort_by(|a, b| {
-            let (fa, fb) = (&functions[a.id], &functions[b.id]);
-            let order = match sort {
+        let order = |a: usize, b: usize| {
+            let (fa, fb) = (&functions[a], &functions[b]);
+            let by_metric = match sort {
                 SortKey::Inclusive => fb.inclusive_cost.total_cmp(&fa.inclusive_cost),
                 SortKey::SelfCost => fb.self_cost.total_cmp(&fa.self_cost),
                 SortKey::Calls => fb.calls.cmp(&fa.calls),
                 SortKey::Name => std::cmp::Ordering::Equal,
             };
-            order.then_with(|| a.key.cmp(&b.key))
-        });
+            by_metric.then_with(|| keys[a].cmp(&keys[b]))
+        };
         let matching = rows.len();
-        if let Some(top) = top {
-            rows.truncate(top);
+        match top {
+            // Partial selection first: only the rows shown need a full sort.
+            Some(top) if top < rows.len() => {
+                rows.select_nth_unstable_by(top, |a, b| order(a.0, b.0));
+                rows.truncate(top);
+            }
+            _ => {}
         }
+        rows.sort_by(|a, b| order(a.0, b.0));
+        let mut keys: Vec<Option<String>> = keys.into_iter().map(Some).collect();
+        let rows = rows
+            .into_iter()
+            .map(|(id, display)| ShowRow {
+                id,
+                key: keys[id].take().unwrap_or_default(),
+                display: display.unwrap_or_else(|| label(id)),
+            })
+            .collect();
         ShowReport {
             profile,
             rows,
