@@ -1,0 +1,204 @@
+//! Checking a profile against a snapshot: which bounds fail, which functions
+//! appeared or vanished, and the actual text that keeps every line that holds.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::Path;
+
+use crate::align::AlignOptions;
+use crate::error::{Error, Result};
+use crate::filter::Filter;
+use crate::gate;
+use crate::model::{FunctionId, Profile};
+
+use super::grammar::Op;
+use super::parse::parse;
+use super::render::{fresh_line, select};
+use super::{SnapshotError, DEFAULT_BAND_PCT};
+
+/// One bound that does not hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundViolation {
+    /// The snapshot line it is on.
+    pub line: usize,
+    pub key: String,
+    /// The bound as written, normalised (`calls <= 1`).
+    pub bound: String,
+    /// The actual value (`6`, `250ms`, or `unknown`).
+    pub actual: String,
+}
+
+/// A function the snapshot lists that the profile no longer has (within the
+/// snapshot's filters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vanished {
+    pub line: usize,
+    pub key: String,
+}
+
+/// The result of [`check`]: whether every expectation holds, what does not,
+/// and the text to diff or write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOutcome {
+    /// Bounds that failed, in file order.
+    pub violations: Vec<BoundViolation>,
+    /// Keys selected by the snapshot's filters that it does not list, sorted.
+    pub appeared: Vec<String>,
+    /// Listed functions the profile does not have.
+    pub vanished: Vec<Vanished>,
+    /// Header facts that differ (`unit: snapshot has seconds, profile has Ir`).
+    pub header: Vec<String>,
+    /// The snapshot's text as given.
+    pub expected: String,
+    /// What the snapshot would say now, keeping every line that still holds.
+    pub actual: String,
+}
+
+impl CheckOutcome {
+    /// True when every expectation holds.
+    pub fn is_ok(&self) -> bool {
+        self.violations.is_empty()
+            && self.appeared.is_empty()
+            && self.vanished.is_empty()
+            && self.header.is_empty()
+    }
+}
+
+/// Checks `profile` against a snapshot's text. Functions are selected by the
+/// snapshot's own recorded filters; `align` normalises keys as when the
+/// snapshot was made (`--strip-prefix`). Fails only when the text is not a
+/// valid snapshot.
+pub fn check(
+    profile: &Profile,
+    expected: &str,
+    align: &AlignOptions,
+) -> std::result::Result<CheckOutcome, SnapshotError> {
+    let parsed = parse(expected)?;
+    let filter = Filter::new(&parsed.include, &parsed.exclude).map_err(|error| {
+        let line = parsed.first_filter_line.unwrap_or(1);
+        SnapshotError::new(line, format!("recorded filter: {error}"))
+    })?;
+    let unit = &profile.meta.unit;
+    let mut header = Vec::new();
+    if parsed.unit != unit.name() {
+        header.push(format!(
+            "unit: snapshot has {}, profile has {}",
+            parsed.unit, unit
+        ));
+    }
+    if parsed.format != profile.meta.format.name() {
+        header.push(format!(
+            "format: snapshot has {}, profile has {}",
+            parsed.format, profile.meta.format
+        ));
+    }
+    // Bounds on times only mean something in the unit they were written in.
+    let same_unit = parsed.unit == unit.name();
+    let floor = parsed
+        .band
+        .as_ref()
+        .map_or_else(|| gate::default_noise_floor(unit), |b| b.floor);
+
+    let selected = select(profile, align, &filter);
+    let by_key: HashMap<&str, FunctionId> =
+        selected.iter().map(|(k, id)| (k.as_str(), *id)).collect();
+    let listed: HashSet<&str> = parsed.entries.iter().map(|e| e.key.as_str()).collect();
+    let appeared: Vec<&(String, FunctionId)> = selected
+        .iter()
+        .filter(|(key, _)| !listed.contains(key.as_str()))
+        .collect();
+
+    let mut violations = Vec::new();
+    let mut vanished = Vec::new();
+    let mut actual_lines: Vec<String> = parsed.header_lines(profile);
+    let mut pending = appeared.iter().peekable();
+    for entry in &parsed.entries {
+        let Some(&id) = by_key.get(entry.key.as_str()) else {
+            vanished.push(Vanished {
+                line: entry.line,
+                key: entry.key.clone(),
+            });
+            continue;
+        };
+        // Appeared functions go in key order before the first listed key
+        // that sorts after them, so a sorted file stays sorted.
+        while let Some((key, new_id)) =
+            pending.next_if(|(key, _)| key.as_str() < entry.key.as_str())
+        {
+            actual_lines.push(fresh_line(profile, key, *new_id, parsed.band.as_ref()));
+        }
+        actual_lines.extend(entry.leading.iter().cloned());
+        if !same_unit {
+            actual_lines.push(fresh_line(profile, &entry.key, id, parsed.band.as_ref()));
+            continue;
+        }
+        let mut kept = Vec::with_capacity(entry.clauses.len());
+        let mut failed = false;
+        for clause in &entry.clauses {
+            match clause.holds(profile, id, floor) {
+                Ok(()) => kept.push(clause.text.clone()),
+                Err(actual) => {
+                    failed = true;
+                    violations.push(BoundViolation {
+                        line: entry.line,
+                        key: entry.key.clone(),
+                        bound: clause.canonical(),
+                        actual,
+                    });
+                    let band = match clause.op {
+                        Op::Approx(pct) => pct,
+                        _ => parsed.band.as_ref().map_or(DEFAULT_BAND_PCT, |b| b.pct),
+                    };
+                    if let Some(replacement) = clause.replacement(profile, id, band) {
+                        if !kept.contains(&replacement) {
+                            kept.push(replacement);
+                        }
+                    }
+                }
+            }
+        }
+        if failed {
+            let mut line = entry.raw_key.clone();
+            for clause in kept {
+                line.push_str("  ");
+                line.push_str(&clause);
+            }
+            actual_lines.push(line);
+        } else {
+            actual_lines.push(entry.text.clone());
+        }
+    }
+    for (key, id) in pending {
+        actual_lines.push(fresh_line(profile, key, *id, parsed.band.as_ref()));
+    }
+    actual_lines.extend(parsed.trailing.iter().cloned());
+    let mut actual = actual_lines.join("\n");
+    actual.push('\n');
+
+    Ok(CheckOutcome {
+        violations,
+        appeared: appeared.into_iter().map(|(k, _)| k.clone()).collect(),
+        vanished,
+        header,
+        expected: expected.to_string(),
+        actual,
+    })
+}
+
+/// Reads the snapshot at `path` and [`check`]s `profile` against it. The
+/// error names the file (and the line, for a malformed snapshot).
+pub fn check_file(profile: &Profile, path: &Path, align: &AlignOptions) -> Result<CheckOutcome> {
+    let name = path.display().to_string();
+    let bytes = fs::read(path).map_err(|source| Error::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::Input {
+        path: name.clone(),
+        message: "not a profdiff snapshot: not UTF-8 text".to_string(),
+    })?;
+    check(profile, &text, align).map_err(|error| Error::Input {
+        path: name,
+        message: format!("invalid snapshot: {error}"),
+    })
+}

@@ -1,0 +1,484 @@
+//! The grammar of a function line: its key, and bounds like `calls <= 2`
+//! or `incl ≈ 134ms ±50%`.
+
+use crate::model::{FunctionId, Profile};
+
+use super::render::format_cost;
+use super::Band;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Calls,
+    Incl,
+    SelfCost,
+}
+
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::Calls => "calls",
+            Field::Incl => "incl",
+            Field::SelfCost => "self",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Op {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// `≈ V ±P%`, with P.
+    Approx(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Clause {
+    field: Field,
+    pub(super) op: Op,
+    value: f64,
+    /// Whether the snapshot's unit is time (for formatting).
+    time: bool,
+    /// The clause as written, kept verbatim when it still holds.
+    pub(super) text: String,
+}
+
+impl Clause {
+    pub(super) fn canonical(&self) -> String {
+        let value = match self.field {
+            Field::Calls => format!("{}", self.value),
+            _ => format_cost(self.value, self.time),
+        };
+        match self.op {
+            Op::Approx(pct) => format!("{} ≈ {value} ±{pct}%", self.field.name()),
+            op => format!("{} {} {value}", self.field.name(), op_symbol(op)),
+        }
+    }
+
+    /// `Ok` when the bound holds, else the actual value for the message.
+    pub(super) fn holds(
+        &self,
+        profile: &Profile,
+        id: FunctionId,
+        floor: f64,
+    ) -> std::result::Result<(), String> {
+        let function = &profile.functions[id];
+        let actual = match self.field {
+            Field::Calls => match function.calls {
+                Some(calls) => calls as f64,
+                None => return Err("unknown (the profile has no call counts)".to_string()),
+            },
+            Field::Incl => function.inclusive_cost,
+            Field::SelfCost => function.self_cost,
+        };
+        let ok = match self.op {
+            Op::Eq => actual == self.value,
+            Op::Lt => actual < self.value,
+            Op::Le => actual <= self.value,
+            Op::Gt => actual > self.value,
+            Op::Ge => actual >= self.value,
+            Op::Approx(pct) => {
+                (actual - self.value).abs() <= (self.value.abs() * pct / 100.0).max(floor)
+            }
+        };
+        if ok {
+            Ok(())
+        } else if self.field == Field::Calls {
+            Err(format!("{actual}"))
+        } else {
+            Err(format_cost(actual, profile.meta.unit.is_time()))
+        }
+    }
+
+    /// What replaces a failed bound in the actual text: the actual value.
+    pub(super) fn replacement(
+        &self,
+        profile: &Profile,
+        id: FunctionId,
+        band: f64,
+    ) -> Option<String> {
+        let function = &profile.functions[id];
+        let time = profile.meta.unit.is_time();
+        match self.field {
+            Field::Calls => function.calls.map(|calls| format!("calls = {calls}")),
+            Field::Incl => Some(format!(
+                "incl ≈ {} ±{band}%",
+                format_cost(function.inclusive_cost, time)
+            )),
+            Field::SelfCost => Some(format!(
+                "self ≈ {} ±{band}%",
+                format_cost(function.self_cost, time)
+            )),
+        }
+    }
+}
+
+fn op_symbol(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "=",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+        Op::Approx(_) => "≈",
+    }
+}
+
+/// `±50%  noise floor: 1ms`.
+pub(super) fn parse_band(text: &str, time: bool) -> std::result::Result<Band, String> {
+    let expected = "expected `# band: ±P%  noise floor: VALUE`";
+    let (pct, floor) = match text.split_once("noise floor:") {
+        Some((pct, floor)) => (pct.trim(), Some(floor.trim())),
+        None => (text.trim(), None),
+    };
+    let mut scanner = Scanner::new(pct);
+    let pct = scanner.band().map_err(|m| format!("{m}; {expected}"))?;
+    if !scanner.at_end() {
+        return Err(expected.to_string());
+    }
+    let floor = match floor {
+        None => 0.0,
+        Some(floor) => {
+            let mut scanner = Scanner::new(floor);
+            let value = scanner.cost(time).map_err(|m| format!("{m}; {expected}"))?;
+            if !scanner.at_end() {
+                return Err(expected.to_string());
+            }
+            value
+        }
+    };
+    Ok(Band { pct, floor })
+}
+
+/// Splits a function line into its key, the key as written, and the bounds.
+pub(super) fn split_key(line: &str) -> std::result::Result<(String, String, &str), String> {
+    if line.starts_with('"') {
+        let mut stream = serde_json::Deserializer::from_str(line).into_iter::<String>();
+        let key = match stream.next() {
+            Some(Ok(key)) => key,
+            _ => return Err("a quoted key must be a JSON string, like \"my  key\"".to_string()),
+        };
+        let end = stream.byte_offset();
+        let rest = &line[end..];
+        if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+            return Err("expected whitespace after the quoted key".to_string());
+        }
+        return Ok((key, line[..end].to_string(), rest));
+    }
+    if line.starts_with(char::is_whitespace) {
+        return Err(
+            "a function line starts with its key; quote a key with leading space as a JSON string"
+                .to_string(),
+        );
+    }
+    // The key ends at the first run of two spaces or a tab.
+    let end = [line.find("  "), line.find('\t')]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(line.len());
+    let key = &line[..end];
+    if looks_like_bound(key) {
+        return Err(format!(
+            "`{key}` looks like a key and a bound: separate bounds from the key with two spaces"
+        ));
+    }
+    Ok((key.to_string(), key.to_string(), &line[end..]))
+}
+
+/// True when a key has a bound after a single space (`f calls <= 2`), the
+/// commonest hand-editing slip. [`render`](fn@super::render) quotes the (improbable) real key
+/// that looks like this, so it still reads back.
+pub(super) fn looks_like_bound(key: &str) -> bool {
+    const OPERATORS: [char; 5] = ['<', '>', '=', '≈', '~'];
+    let tokens: Vec<&str> = key.split(' ').collect();
+    tokens.iter().enumerate().skip(1).any(|(index, token)| {
+        ["calls", "incl", "self"]
+            .iter()
+            .any(|field| match token.strip_prefix(field) {
+                // `f calls <= 2`: the operator is the next token.
+                Some("") => tokens
+                    .get(index + 1)
+                    .is_some_and(|next| next.starts_with(OPERATORS)),
+                Some(rest) => rest.starts_with(OPERATORS),
+                None => false,
+            })
+    })
+}
+
+pub(super) fn parse_clauses(text: &str, time: bool) -> std::result::Result<Vec<Clause>, String> {
+    let mut scanner = Scanner::new(text);
+    let mut clauses = Vec::new();
+    loop {
+        scanner.skip_space();
+        if scanner.at_end() {
+            return Ok(clauses);
+        }
+        let start = scanner.position;
+        let word = scanner.word();
+        let field = match word {
+            "calls" => Field::Calls,
+            "incl" => Field::Incl,
+            "self" => Field::SelfCost,
+            "" => {
+                return Err(format!(
+                    "expected a bound (calls, incl or self), found `{}`",
+                    scanner.rest_token()
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "unknown field `{other}`; bounds are on calls, incl or self"
+                ))
+            }
+        };
+        scanner.skip_space();
+        let op = scanner.op().ok_or_else(|| {
+            format!(
+                "expected an operator after `{}` (=, <, <=, >, >= or ≈), found `{}`",
+                field.name(),
+                scanner.rest_token()
+            )
+        })?;
+        scanner.skip_space();
+        let value = match field {
+            Field::Calls => scanner.count()?,
+            _ => scanner.cost(time)?,
+        };
+        let op = match op {
+            Op::Approx(_) => {
+                if field == Field::Calls {
+                    return Err(
+                        "calls are exact, `≈` does not apply; use a range: calls >= 4  calls <= 8"
+                            .to_string(),
+                    );
+                }
+                scanner.skip_space();
+                Op::Approx(scanner.band()?)
+            }
+            Op::Eq if field != Field::Calls => {
+                return Err(format!(
+                "times are never exactly equal: use `{} ≈ VALUE ±P%` or a bound like `{} < VALUE`",
+                field.name(),
+                field.name()
+            ))
+            }
+            op => op,
+        };
+        let end = scanner.position;
+        if !scanner.at_end() && !scanner.at_space() {
+            return Err(format!(
+                "unexpected `{}` after `{}`",
+                scanner.rest_token(),
+                &text[start..end]
+            ));
+        }
+        clauses.push(Clause {
+            field,
+            op,
+            value,
+            time,
+            text: text[start..end].to_string(),
+        });
+    }
+}
+
+/// A cursor over one line's bounds.
+struct Scanner<'t> {
+    text: &'t str,
+    position: usize,
+}
+
+impl<'t> Scanner<'t> {
+    fn new(text: &'t str) -> Self {
+        Scanner { text, position: 0 }
+    }
+
+    fn rest(&self) -> &'t str {
+        &self.text[self.position..]
+    }
+
+    fn at_end(&self) -> bool {
+        self.position >= self.text.len()
+    }
+
+    fn at_space(&self) -> bool {
+        self.rest().starts_with(char::is_whitespace)
+    }
+
+    fn skip_space(&mut self) {
+        let rest = self.rest();
+        self.position += rest.len() - rest.trim_start().len();
+    }
+
+    /// The next whitespace-delimited token, for messages.
+    fn rest_token(&self) -> &'t str {
+        self.rest().split(char::is_whitespace).next().unwrap_or("")
+    }
+
+    fn take_while(&mut self, predicate: impl Fn(char) -> bool) -> &'t str {
+        let rest = self.rest();
+        let length = rest.find(|c| !predicate(c)).unwrap_or(rest.len());
+        self.position += length;
+        &rest[..length]
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        if self.rest().starts_with(token) {
+            self.position += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn word(&mut self) -> &'t str {
+        self.take_while(|c| c.is_ascii_alphabetic())
+    }
+
+    fn op(&mut self) -> Option<Op> {
+        // Longest first, so `<=` is not read as `<` followed by `=`.
+        for (token, op) in [
+            ("<=", Op::Le),
+            (">=", Op::Ge),
+            ("≈", Op::Approx(0.0)),
+            ("~", Op::Approx(0.0)),
+            ("=", Op::Eq),
+            ("<", Op::Lt),
+            (">", Op::Gt),
+        ] {
+            if self.eat(token) {
+                return Some(op);
+            }
+        }
+        None
+    }
+
+    /// Digits with an optional fraction: `12`, `0.5`.
+    fn number(&mut self) -> std::result::Result<f64, String> {
+        let start = self.position;
+        let whole = self.take_while(|c| c.is_ascii_digit());
+        let mut end = self.position;
+        if self.rest().starts_with('.') {
+            self.position += 1;
+            let fraction = self.take_while(|c| c.is_ascii_digit());
+            if fraction.is_empty() {
+                return Err(format!(
+                    "invalid number `{}`",
+                    &self.text[start..self.position]
+                ));
+            }
+            end = self.position;
+        } else if whole.is_empty() {
+            return Err(format!("expected a number, found `{}`", self.rest_token()));
+        }
+        self.text[start..end]
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("invalid number `{}`", &self.text[start..end]))
+    }
+
+    fn count(&mut self) -> std::result::Result<f64, String> {
+        let token = self.rest_token();
+        let digits = self.take_while(|c| c.is_ascii_digit());
+        if digits.is_empty() || !(self.at_end() || self.at_space()) {
+            return Err(format!(
+                "calls must be a whole number, found `{}`",
+                if token.is_empty() { "nothing" } else { token }
+            ));
+        }
+        digits
+            .parse::<u64>()
+            .map(|n| n as f64)
+            .map_err(|_| format!("calls value `{digits}` is too large"))
+    }
+
+    /// A duration (time units) or a plain number (other units).
+    fn cost(&mut self, time: bool) -> std::result::Result<f64, String> {
+        let value = self.number()?;
+        // The unit may follow the number directly or after spaces (`200 ms`).
+        let before_unit = self.position;
+        self.skip_space();
+        let suffix_start = self.position;
+        let suffix = self.take_while(|c| c.is_alphabetic() || c == 'µ' || c == 'μ');
+        let scale = match suffix {
+            "s" => Some(1.0),
+            "ms" => Some(1e-3),
+            "us" | "µs" | "μs" => Some(1e-6),
+            "ns" => Some(1e-9),
+            _ => None,
+        };
+        match (scale, time) {
+            (Some(scale), true) => Ok(value * scale),
+            (Some(_), false) => Err(format!(
+                "`{suffix}` is a time unit, but this snapshot's unit is not time: write a plain number"
+            )),
+            (None, _) if suffix_start == before_unit && !suffix.is_empty() => Err(format!(
+                "unknown unit `{suffix}`; use ns, us (µs), ms or s"
+            )),
+            (None, _) => {
+                // Not a unit (the next field's name, say): give it back.
+                self.position = before_unit;
+                Ok(value)
+            }
+        }
+    }
+
+    /// `±50%` (or `+-50%`).
+    fn band(&mut self) -> std::result::Result<f64, String> {
+        if !(self.eat("±") || self.eat("+-") || self.eat("+/-")) {
+            return Err(format!(
+                "expected a band like ±50% after the value, found `{}`",
+                self.rest_token()
+            ));
+        }
+        let pct = self.number()?;
+        if !self.eat("%") {
+            return Err(format!(
+                "the band needs a `%`, found `{}`",
+                self.rest_token()
+            ));
+        }
+        Ok(pct)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clause_grammar() {
+        let clauses = parse_clauses("  calls<=2  incl < 200 ms  self ~ 5us +-10%", true).unwrap();
+        assert_eq!(clauses.len(), 3);
+        assert_eq!(clauses[0].op, Op::Le);
+        assert_eq!(clauses[0].text, "calls<=2");
+        assert!((clauses[1].value - 0.2).abs() < 1e-12);
+        assert_eq!(clauses[2].op, Op::Approx(10.0));
+        assert_eq!(clauses[2].canonical(), "self ≈ 5.00µs ±10%");
+        for bad in [
+            "calls",
+            "calls 2",
+            "calls <= 2.5",
+            "calls <= -1",
+            "calls ≈ 2 ±1%",
+            "incl = 1ms",
+            "incl ≈ 1ms",
+            "incl < 1h",
+            "incl < 1msx",
+            "time < 1ms",
+            "calls = 1 extra",
+            "incl ≈ 1ms ±50",
+        ] {
+            assert!(parse_clauses(bad, true).is_err(), "{bad:?} accepted");
+        }
+        assert!(parse_clauses("incl < 1ms", false).is_err());
+        assert_eq!(
+            parse_clauses("incl < 1000", false).unwrap()[0].value,
+            1000.0
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The comparison itself: one row per aligned function with its per-run
+//! values, spreads, deltas and verdicts, and the order rows are shown in.
+
+use crate::align;
+use crate::diff::{SortKey, Status};
+use crate::error::{Error, Result};
+use crate::model::Profile;
+use crate::render::units;
+
+use super::join::{first_present, join_sides, values, SideUnion};
+use super::{
+    format_p, mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns,
+    RunsDiff, Spread, StatsOptions, TestMethod, Verdict,
+};
+
+/// Compares several runs of the base with several runs of the new version.
+/// Every run must be in the same unit; each side needs at least one run.
+pub fn compare(
+    base_runs: &[Profile],
+    new_runs: &[Profile],
+    options: &StatsOptions,
+) -> Result<RunsDiff> {
+    options.validate()?;
+    let (Some(base_ref), Some(new_ref)) = (base_runs.first(), new_runs.first()) else {
+        return Err(Error::Usage(
+            "comparing runs needs at least one profile on each side".into(),
+        ));
+    };
+    let unit = &base_ref.meta.unit;
+    if let Some(other) = base_runs
+        .iter()
+        .chain(new_runs)
+        .find(|p| &p.meta.unit != unit)
+    {
+        return Err(Error::Usage(format!(
+            "cannot compare {} ({}) with {} ({}): the units differ",
+            base_ref.meta.path, unit, other.meta.path, other.meta.unit
+        )));
+    }
+
+    let base = SideUnion::new(base_runs, &options.align);
+    let new = SideUnion::new(new_runs, &options.align);
+    let rows = join_sides(&base, &new, base_ref, new_ref, &options.align);
+
+    let base_files: Vec<Vec<Option<String>>> = base_runs
+        .iter()
+        .map(|p| align::normalized_files(p, &options.align))
+        .collect();
+    let new_files: Vec<Vec<Option<String>>> = new_runs
+        .iter()
+        .map(|p| align::normalized_files(p, &options.align))
+        .collect();
+
+    let mut functions = Vec::with_capacity(rows.len());
+    for (key, base_entry, new_entry) in rows {
+        let base_ids = base_entry.map(|e| &base.ids[e][..]);
+        let new_ids = new_entry.map(|e| &new.ids[e][..]);
+        let base_shown = first_present(base_runs, base_ids, &base_files);
+        let shown = first_present(new_runs, new_ids, &new_files).or(base_shown);
+        let (name, display) = match shown {
+            Some((function, file)) => {
+                let mut display = align::display_name(function, file, function.line);
+                let from = base_shown.and_then(|(f, _)| f.line);
+                if let (Some(from), Some(to)) = (from, function.line) {
+                    if from != to {
+                        // The plain diff's notation for a moved function: file:8→10(name).
+                        display =
+                            display.replacen(&format!(":{to}("), &format!(":{from}→{to}("), 1);
+                    }
+                }
+                (function.name.clone(), display)
+            }
+            None => (key.clone(), key.clone()),
+        };
+        let calls = CallRuns::new(
+            values(base_runs, base_ids, |f| f.calls),
+            values(new_runs, new_ids, |f| f.calls),
+        );
+        let self_cost = MetricRuns::new(
+            values(base_runs, base_ids, |f| Some(f.self_cost)),
+            values(new_runs, new_ids, |f| Some(f.self_cost)),
+            options,
+        );
+        let inclusive_cost = MetricRuns::new(
+            values(base_runs, base_ids, |f| Some(f.inclusive_cost)),
+            values(new_runs, new_ids, |f| Some(f.inclusive_cost)),
+            options,
+        );
+        let status = match (base_entry, new_entry) {
+            (None, _) => Status::Added,
+            (_, None) => Status::Removed,
+            _ => {
+                let calls_moved = matches!(
+                    (calls.base_spread, calls.new_spread),
+                    (Some(b), Some(n)) if b.median != n.median
+                );
+                if calls_moved
+                    || self_cost.verdict == Verdict::Significant
+                    || inclusive_cost.verdict == Verdict::Significant
+                {
+                    Status::Changed
+                } else {
+                    Status::Unchanged
+                }
+            }
+        };
+        functions.push(FunctionRuns {
+            key,
+            name,
+            display,
+            status,
+            calls,
+            self_cost,
+            inclusive_cost,
+        });
+    }
+    sort_functions(&mut functions, SortKey::Inclusive);
+
+    let total = |runs: &[Profile]| runs.iter().map(|p| Some(p.total_cost())).collect();
+    let total_cost = MetricRuns::new(total(base_runs), total(new_runs), options);
+    let min_p = min_p_value(base_runs.len(), new_runs.len());
+    let mut notes = Vec::new();
+    if min_p >= options.level {
+        notes.push(format!(
+            "with {} base and {} new runs the smallest possible p-value is {}, not below the \
+             level {}: nothing can be significant; record more runs (5 per side reach p = 0.008)",
+            base_runs.len(),
+            new_runs.len(),
+            format_p(min_p),
+            options.level
+        ));
+    }
+    for profile in base_runs.iter().chain(new_runs) {
+        if let Some(precision) = profile.meta.precision {
+            if precision > options.min_effect_abs {
+                notes.push(format!(
+                    "{} records times only to {}; smaller changes cannot be seen",
+                    profile.meta.path,
+                    units::cost(precision, unit)
+                ));
+                break;
+            }
+        }
+    }
+    Ok(RunsDiff {
+        unit: unit.clone(),
+        base_paths: base_runs.iter().map(|p| p.meta.path.clone()).collect(),
+        new_paths: new_runs.iter().map(|p| p.meta.path.clone()).collect(),
+        level: options.level,
+        min_effect: options.min_effect,
+        min_effect_abs: options.min_effect_abs,
+        min_p,
+        total_cost,
+        functions,
+        notes,
+    })
+}
+
+/// Orders rows: significant ones first, then by the size of the change in
+/// `sort` (largest first), then by key. `SortKey::Name` sorts by key only.
+pub fn sort_functions(functions: &mut [FunctionRuns], sort: SortKey) {
+    let magnitude = |f: &FunctionRuns| -> f64 {
+        match sort {
+            SortKey::Inclusive => f.inclusive_cost.delta.abs(),
+            SortKey::SelfCost => f.self_cost.delta.abs(),
+            SortKey::Calls => f.calls.delta().unwrap_or(0.0).abs(),
+            SortKey::Name => 0.0,
+        }
+    };
+    let rank = |f: &FunctionRuns| match (f.verdict(), f.status) {
+        (Verdict::Significant, _) => 0,
+        (_, Status::Changed | Status::Added | Status::Removed) => 1,
+        _ => 2,
+    };
+    functions.sort_by(|a, b| match sort {
+        SortKey::Name => a.key.cmp(&b.key),
+        _ => rank(a)
+            .cmp(&rank(b))
+            .then_with(|| magnitude(b).total_cmp(&magnitude(a)))
+            .then_with(|| a.key.cmp(&b.key)),
+    });
+}
+
+impl MetricRuns {
+    fn new(base: Vec<Option<f64>>, new: Vec<Option<f64>>, options: &StatsOptions) -> Self {
+        // A run without the function did not call it: zero time there.
+        let filled =
+            |runs: &[Option<f64>]| -> Vec<f64> { runs.iter().map(|v| v.unwrap_or(0.0)).collect() };
+        let (base_values, new_values) = (filled(&base), filled(&new));
+        let spread = |runs: &[Option<f64>], values: &[f64]| {
+            runs.iter()
+                .any(Option::is_some)
+                .then(|| Spread::of(values))
+                .flatten()
+        };
+        let base_spread = spread(&base, &base_values);
+        let new_spread = spread(&new, &new_values);
+        let base_median = base_spread.map_or(0.0, |s| s.median);
+        let new_median = new_spread.map_or(0.0, |s| s.median);
+        let delta = new_median - base_median;
+        let pct = (base_median != 0.0).then(|| delta / base_median.abs() * 100.0);
+        let test = mann_whitney_u(&base_values, &new_values).unwrap_or(MannWhitney {
+            u: f64::NAN,
+            p: 1.0,
+            method: TestMethod::Exact,
+        });
+        let floor = (options.min_effect * base_median.abs()).max(options.min_effect_abs);
+        let verdict = if test.p < options.level && delta.abs() >= floor {
+            Verdict::Significant
+        } else {
+            Verdict::Noise
+        };
+        MetricRuns {
+            base,
+            new,
+            base_spread,
+            new_spread,
+            delta,
+            pct,
+            test,
+            verdict,
+        }
+    }
+}
+
+impl CallRuns {
+    fn new(base: Vec<Option<u64>>, new: Vec<Option<u64>>) -> Self {
+        // Counts exist when the format has them; an absent run then counts 0.
+        let spread = |runs: &[Option<u64>], present: bool| -> Option<Spread> {
+            if !present {
+                return None;
+            }
+            let values: Vec<f64> = runs.iter().map(|c| c.unwrap_or(0) as f64).collect();
+            Spread::of(&values)
+        };
+        let varies = |runs: &[Option<u64>]| {
+            let first = runs.first().copied().flatten().unwrap_or(0);
+            runs.iter().any(|c| c.unwrap_or(0) != first)
+        };
+        let base_has = base.iter().any(Option::is_some);
+        let new_has = new.iter().any(Option::is_some);
+        CallRuns {
+            base_spread: spread(&base, base_has),
+            new_spread: spread(&new, new_has),
+            varies: (base_has && varies(&base), new_has && varies(&new)),
+            base,
+            new,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_needs_both_p_and_the_minimum_effect() {
+        let options = StatsOptions::default();
+        let runs = |values: &[f64]| values.iter().map(|&v| Some(v)).collect::<Vec<_>>();
+        // Fully separated (p = 0.0079) but only 6 µs apart: below 0.5 ms.
+        let tiny = MetricRuns::new(
+            runs(&[8.1e-6, 8.0e-6, 8.3e-6, 8.2e-6, 8.4e-6]),
+            runs(&[2.0e-6, 2.1e-6, 2.2e-6, 1.9e-6, 2.3e-6]),
+            &options,
+        );
+        assert!(tiny.test.p < 0.01);
+        assert_eq!(tiny.verdict, Verdict::Noise);
+        // 10 ms apart but overlapping: p too large.
+        let overlapping = MetricRuns::new(
+            runs(&[0.10, 0.13, 0.16, 0.19, 0.22]),
+            runs(&[0.11, 0.14, 0.17, 0.20, 0.23]),
+            &options,
+        );
+        assert!(overlapping.test.p > 0.5);
+        assert_eq!(overlapping.verdict, Verdict::Noise);
+        // Separated, 1 ms on 10 ms (10%): significant; with a 20% floor not.
+        let base = runs(&[0.0100, 0.0101, 0.0099, 0.0100, 0.0102]);
+        let new = runs(&[0.0110, 0.0111, 0.0109, 0.0112, 0.0110]);
+        assert_eq!(
+            MetricRuns::new(base.clone(), new.clone(), &options).verdict,
+            Verdict::Significant
+        );
+        let strict = StatsOptions {
+            min_effect: 0.2,
+            ..StatsOptions::default()
+        };
+        assert_eq!(MetricRuns::new(base, new, &strict).verdict, Verdict::Noise);
+        // A function absent from two base runs counts 0 there.
+        let partial = MetricRuns::new(vec![None, Some(1.0), None], vec![Some(1.0); 3], &options);
+        assert_eq!(partial.base_spread.unwrap().median, 0.0);
+        assert_eq!(partial.delta, 1.0);
+        assert_eq!(partial.pct, None);
+    }
+}

@@ -1,0 +1,120 @@
+//! The JSON document of a multi-run comparison, through the versioned wire
+//! types of [`crate::wire`].
+
+use std::io::{self, Write};
+
+use crate::diff::Status;
+use crate::model::Unit;
+use crate::wire;
+
+use super::{FunctionRuns, MetricRuns, RunsDiff, Spread};
+
+fn spread_wire(spread: Option<Spread>) -> Option<wire::RunsSpread> {
+    spread.map(|s| wire::RunsSpread {
+        median: s.median,
+        min: s.min,
+        max: s.max,
+    })
+}
+
+fn metric_wire(metric: &MetricRuns) -> wire::RunsMetric {
+    wire::RunsMetric {
+        base: metric.base.clone(),
+        new: metric.new.clone(),
+        base_summary: spread_wire(metric.base_spread),
+        new_summary: spread_wire(metric.new_spread),
+        delta: metric.delta,
+        pct: metric.pct,
+        u: (!metric.test.u.is_nan()).then_some(metric.test.u),
+        p: metric.test.p,
+        method: metric.test.method.name().to_string(),
+        verdict: metric.verdict.name().to_string(),
+    }
+}
+
+/// Splits a metric into the `*_time` field (seconds) or the `*_cost` field,
+/// like the single-run JSON.
+fn by_unit(
+    unit: &Unit,
+    metric: &MetricRuns,
+) -> (Option<wire::RunsMetric>, Option<wire::RunsMetric>) {
+    if unit.is_time() {
+        (Some(metric_wire(metric)), None)
+    } else {
+        (None, Some(metric_wire(metric)))
+    }
+}
+
+/// The JSON document of a multi-run comparison (`rows`: the functions to
+/// list, already filtered and cut to `--top`; pass `&diff.functions` for all).
+pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
+    let unit = &diff.unit;
+    let (total_time, total_cost) = by_unit(unit, &diff.total_cost);
+    wire::RunsDocument {
+        schema_version: wire::SCHEMA_VERSION,
+        kind: "runs".to_string(),
+        unit: unit.name().to_string(),
+        base: wire::RunsSide {
+            paths: diff.base_paths.clone(),
+        },
+        new: wire::RunsSide {
+            paths: diff.new_paths.clone(),
+        },
+        test: wire::RunsTest {
+            method: "mann-whitney-u".to_string(),
+            alternative: "two-sided".to_string(),
+            level: diff.level,
+            min_effect: diff.min_effect,
+            min_effect_abs: diff.min_effect_abs,
+            min_p: diff.min_p,
+        },
+        summary: wire::RunsSummary {
+            total_time,
+            total_cost,
+            significant: diff.significant(),
+            added: diff.count(Status::Added),
+            removed: diff.count(Status::Removed),
+            changed: diff.count(Status::Changed),
+            unchanged: diff.count(Status::Unchanged),
+            unstable_calls: diff.unstable_calls().map(|f| f.key.clone()).collect(),
+        },
+        functions: rows
+            .iter()
+            .map(|f| {
+                let (self_time, self_cost) = by_unit(unit, &f.self_cost);
+                let (inclusive_time, inclusive_cost) = by_unit(unit, &f.inclusive_cost);
+                wire::RunsFunction {
+                    key: f.key.clone(),
+                    name: f.name.clone(),
+                    display: f.display.clone(),
+                    status: f.status.name().to_string(),
+                    verdict: f.verdict().name().to_string(),
+                    calls: wire::RunsCalls {
+                        base: f.calls.base.clone(),
+                        new: f.calls.new.clone(),
+                        base_summary: spread_wire(f.calls.base_spread),
+                        new_summary: spread_wire(f.calls.new_spread),
+                        delta: f.calls.delta(),
+                        varies: wire::Sides {
+                            base: Some(f.calls.varies.0),
+                            new: Some(f.calls.varies.1),
+                        },
+                    },
+                    self_time,
+                    inclusive_time,
+                    self_cost,
+                    inclusive_cost,
+                }
+            })
+            .collect(),
+        notes: diff.notes.clone(),
+        lambda: None,
+        verdict: None,
+    }
+}
+
+/// Writes [`to_wire`] as pretty JSON.
+pub fn write_json(out: &mut dyn Write, diff: &RunsDiff, rows: &[&FunctionRuns]) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &to_wire(diff, rows))?;
+    writeln!(out)
+}

@@ -1,0 +1,282 @@
+//! Several runs per side: which time changes are real and which are noise.
+//!
+//! One profile per side cannot tell a 3 ms change from scheduler jitter: a
+//! cold Python process doing the same work twice easily differs by 5–10% in
+//! places. With several runs of each side (`--base A1 A2 … --new B1 B2 …`)
+//! every function gets, per side and per metric (calls, self, inclusive), the
+//! value of each run and their median, min and max; the delta is the
+//! difference of the medians; and each time delta gets a verdict.
+//!
+//! # The verdict
+//!
+//! A time change is **significant** when both hold:
+//!
+//! 1. the two-sided Mann–Whitney U test of the base runs against the new runs
+//!    gives p < `level` (default 0.05): the two sets of timings are unlikely
+//!    to come from one distribution; and
+//! 2. |Δ median| ≥ max(`min_effect` × |base median|, `min_effect_abs`)
+//!    (defaults 5% and 0.5 ms): with enough runs even a 0.1% shift becomes
+//!    "significant", and nobody should act on that.
+//!
+//! Otherwise it is **noise**. Mann–Whitney is used rather than a t-test
+//! because profile timings are skewed (a run that hits a page fault or a GC
+//! pause is far slower, never far faster) and only ranks matter to it.
+//!
+//! [`mann_whitney_u`] follows SciPy's `mannwhitneyu(base, new,
+//! alternative='two-sided')` with its default `method='auto'` and
+//! `use_continuity=True`: the statistic is U of the *base* sample; the
+//! p-value is **exact** (the null distribution of U, counted) when at least
+//! one side has at most 8 runs and no value is tied, otherwise it is the
+//! **normal approximation** with tie correction and continuity correction.
+//! Tests pin both branches against values SciPy printed.
+//!
+//! With few runs the exact test cannot reach small p-values at all: with 3
+//! runs per side the smallest two-sided p is 2/C(6,3) = 0.1, so nothing is
+//! ever significant at 0.05. [`RunsDiff::min_p`] says so, and a note is added.
+//!
+//! # Alignment and absent functions
+//!
+//! Keys are those of [`align`](crate::align). Each run is aligned with the first run of its
+//! side (so a function that moved or a duplicated `<lambda>` pairs the same
+//! way in every run); the first runs of the two sides are aligned with each
+//! other, and functions seen only in later runs pair by key. A function absent
+//! from a run has not been called in it: it counts as 0 calls and 0 time in
+//! that run (its per-run value is reported as `None`). A function absent from
+//! every run of one side is added or removed, as in a plain diff.
+//!
+//! Call counts are deterministic for deterministic code; a function whose
+//! count differs between runs of one side (lazy caches, GC callbacks, retries)
+//! is listed by [`RunsDiff::unstable_calls`] because its time is then not
+//! comparable run to run either.
+
+use crate::align::AlignOptions;
+use crate::diff::Status;
+use crate::error::{Error, Result};
+use crate::model::Unit;
+
+mod compare;
+mod join;
+mod json;
+mod mann_whitney;
+mod paths;
+mod text;
+
+pub use compare::{compare, sort_functions};
+pub use json::{to_wire, write_json};
+pub use mann_whitney::{mann_whitney_u, min_p_value, MannWhitney, TestMethod};
+pub use paths::expand_run_paths;
+pub use text::{format_p, write_text};
+
+/// Knobs of the multi-run comparison.
+#[derive(Debug, Clone)]
+pub struct StatsOptions {
+    /// Significance level of the Mann–Whitney test. Default 0.05.
+    pub level: f64,
+    /// Smallest change worth reporting, relative to the base median.
+    /// Default 0.05 (5%).
+    pub min_effect: f64,
+    /// Smallest change worth reporting, in the profiles' unit (seconds for
+    /// time). Default 0.0005 (0.5 ms).
+    pub min_effect_abs: f64,
+    pub align: AlignOptions,
+}
+
+impl Default for StatsOptions {
+    fn default() -> Self {
+        StatsOptions {
+            level: 0.05,
+            min_effect: 0.05,
+            min_effect_abs: 0.0005,
+            align: AlignOptions::default(),
+        }
+    }
+}
+
+impl StatsOptions {
+    fn validate(&self) -> Result<()> {
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::Usage(format!(
+                "the significance level must be between 0 and 1 (exclusive), got {}",
+                self.level
+            )));
+        }
+        for (what, value) in [
+            ("relative minimum effect", self.min_effect),
+            ("absolute minimum effect", self.min_effect_abs),
+        ] {
+            if !(value >= 0.0 && value.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "the {what} must be a non-negative number, got {value}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Significant change or noise; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Significant,
+    Noise,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Significant => "significant",
+            Verdict::Noise => "noise",
+        }
+    }
+}
+
+/// Median, min and max of one side's runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// `None` for an empty slice. The median of an even count is the mean of
+    /// the middle two, as everywhere else.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => return None,
+            _ if n % 2 == 1 => sorted[n / 2],
+            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Some(Spread {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        })
+    }
+}
+
+/// One time metric of one function (or of the whole profile) over all runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRuns {
+    /// Per base run; `None` where the function is absent from that run.
+    pub base: Vec<Option<f64>>,
+    pub new: Vec<Option<f64>>,
+    /// `None` when the function is absent from every run of that side.
+    pub base_spread: Option<Spread>,
+    pub new_spread: Option<Spread>,
+    /// Median new − median base (an absent side counts as 0).
+    pub delta: f64,
+    /// Relative change in percent; `None` when the base median is 0 or absent.
+    pub pct: Option<f64>,
+    pub test: MannWhitney,
+    pub verdict: Verdict,
+}
+
+/// Call counts of one function over all runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRuns {
+    /// Per base run; `None` where the function is absent from the run or the
+    /// format has no counts.
+    pub base: Vec<Option<u64>>,
+    pub new: Vec<Option<u64>>,
+    pub base_spread: Option<Spread>,
+    pub new_spread: Option<Spread>,
+    /// The count differs between runs of that side (base, new).
+    pub varies: (bool, bool),
+}
+
+impl CallRuns {
+    /// Median new − median base, when both sides have counts.
+    pub fn delta(&self) -> Option<f64> {
+        match (self.base_spread, self.new_spread) {
+            (Some(b), Some(n)) => Some(n.median - b.median),
+            (None, Some(n)) => Some(n.median),
+            (Some(b), None) => Some(-b.median),
+            (None, None) => None,
+        }
+    }
+}
+
+/// One aligned function over all runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionRuns {
+    pub key: String,
+    pub name: String,
+    /// pstats-like label of the function in the first run that has it (new side first).
+    pub display: String,
+    pub status: Status,
+    pub calls: CallRuns,
+    pub self_cost: MetricRuns,
+    pub inclusive_cost: MetricRuns,
+}
+
+impl FunctionRuns {
+    /// Significant if either time metric is.
+    pub fn verdict(&self) -> Verdict {
+        if self.self_cost.verdict == Verdict::Significant
+            || self.inclusive_cost.verdict == Verdict::Significant
+        {
+            Verdict::Significant
+        } else {
+            Verdict::Noise
+        }
+    }
+}
+
+/// The comparison of several runs per side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunsDiff {
+    pub unit: Unit,
+    pub base_paths: Vec<String>,
+    pub new_paths: Vec<String>,
+    pub level: f64,
+    pub min_effect: f64,
+    pub min_effect_abs: f64,
+    /// The smallest two-sided p-value these run counts can produce (exact
+    /// test, no ties); when it is ≥ `level`, nothing can be significant.
+    pub min_p: f64,
+    /// Each run's total (Σ self cost), tested like a function.
+    pub total_cost: MetricRuns,
+    /// Sorted by [`sort_functions`] with [`SortKey::Inclusive`](crate::diff::SortKey::Inclusive).
+    pub functions: Vec<FunctionRuns>,
+    pub notes: Vec<String>,
+}
+
+impl RunsDiff {
+    /// Functions whose call count differs between runs of one side.
+    pub fn unstable_calls(&self) -> impl Iterator<Item = &FunctionRuns> {
+        self.functions
+            .iter()
+            .filter(|f| f.calls.varies.0 || f.calls.varies.1)
+    }
+
+    /// How many functions are significant (either time metric).
+    pub fn significant(&self) -> usize {
+        self.functions
+            .iter()
+            .filter(|f| f.verdict() == Verdict::Significant)
+            .count()
+    }
+
+    fn count(&self, status: Status) -> usize {
+        self.functions.iter().filter(|f| f.status == status).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_and_min_p() {
+        let s = Spread::of(&[3.0, 1.0, 2.0, 10.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (2.5, 1.0, 10.0));
+        assert_eq!(Spread::of(&[]), None);
+        assert!((min_p_value(5, 5) - 2.0 / 252.0).abs() < 1e-15);
+        assert_eq!(min_p_value(1, 1), 1.0);
+        assert!((min_p_value(3, 3) - 0.1).abs() < 1e-15);
+    }
+}
