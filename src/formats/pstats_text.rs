@@ -45,10 +45,13 @@
 //!   a note: the functions not listed are missing, not absent.
 //! - No caller edges: `print_callers` sections after the table are skipped.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::LazyLock;
 
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use crate::error::ParseError;
 use crate::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
@@ -83,12 +86,18 @@ pub fn detect(bytes: &[u8]) -> bool {
 /// Parses pstats text. `path` is only recorded in the metadata.
 pub fn parse(bytes: &[u8], path: &str, options: &TextOptions) -> Result<Profile, ParseError> {
     let prefixes = Prefixes::new(options.strip_log_prefix.clone());
+    // One UTF-8 check for the whole input rather than one per line, and no
+    // copy when it is valid. The lines are the same as decoding each line on
+    // its own: `\n` and `\r` are ASCII, so no replaced sequence spans them.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let mut reader = Reader::new(path);
     let mut line_no = 0u64;
-    for raw in bytes.split(|&b| b == b'\n') {
+    for raw in text.split('\n') {
         line_no += 1;
-        let text = String::from_utf8_lossy(raw);
-        let (line, prefixed) = prefixes.strip(text.trim_end_matches('\r'));
+        let (line, prefixed) = prefixes.strip(raw.trim_end_matches('\r'));
         reader.line(line, prefixed, line_no)?;
     }
     reader.finish(line_no)
@@ -122,9 +131,21 @@ impl Prefixes {
                 return (&line[m.end()..], true);
             }
         }
-        // Both built-in prefixes start with a digit or `[`; table rows start
-        // with spaces, so the regexes rarely run.
-        if line.starts_with(|c: char| c.is_ascii_digit() || c == '[') {
+        // Both built-in prefixes start with `\d{4}-` or `[`; table rows start
+        // with spaces (or, for wide counts, digits and no `-`), so the
+        // regexes rarely run. `\d` is Unicode: only an ASCII non-digit among
+        // the next three characters, or a fifth that is not `-`, rules it out.
+        let may_have_prefix = match line.as_bytes() {
+            [b'[', ..] => true,
+            [first, rest @ ..] if first.is_ascii_digit() => {
+                match rest.iter().take(3).position(|b| !b.is_ascii_digit()) {
+                    Some(at) => !rest[at].is_ascii(),
+                    None => rest.get(3) == Some(&b'-'),
+                }
+            }
+            _ => false,
+        };
+        if may_have_prefix {
             for regex in self.builtin {
                 if let Some(m) = regex.find(line) {
                     return (&line[m.end()..], true);
@@ -192,9 +213,44 @@ enum State {
     After,
 }
 
-struct Reader {
+/// Row names to function indices.
+///
+/// Each name is hashed once, with std's keyed SipHash (the input chooses the
+/// names, so a file crafted to collide must not make parsing quadratic), and
+/// the map itself hashes that `u64` with FxHash. Owned `String` keys hashed
+/// with SipHash on every lookup, insert and rehash were the largest cost of
+/// parsing; this costs ~10% of the parse on long names (measured against
+/// FxHash on the names).
+type Ids<'t> = FxHashMap<NameKey<'t>, usize>;
+
+/// A row name with its hash: growing the map rehashes the `u64`, not the
+/// name.
+#[derive(Debug, Clone, Copy)]
+struct NameKey<'t> {
+    hash: u64,
+    name: &'t str,
+}
+
+impl PartialEq for NameKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.name == other.name
+    }
+}
+
+impl Eq for NameKey<'_> {}
+
+impl Hash for NameKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+struct Reader<'t> {
     profile: Profile,
-    ids: HashMap<String, usize>,
+    /// Keyed by the row's name as it appears in the input.
+    ids: Ids<'t>,
+    /// Hashes the names for `ids`.
+    name_hasher: RandomState,
     state: State,
     header: Option<(Header, u64)>,
     reduced: Option<String>,
@@ -207,7 +263,7 @@ struct Reader {
     saw_profile_module: bool,
 }
 
-impl Reader {
+impl<'t> Reader<'t> {
     fn new(path: &str) -> Self {
         Reader {
             profile: Profile::new(ProfileMeta {
@@ -218,7 +274,8 @@ impl Reader {
                 producer: None,
                 notes: Vec::new(),
             }),
-            ids: HashMap::new(),
+            ids: Ids::default(),
+            name_hasher: RandomState::new(),
             state: State::Seeking,
             header: None,
             reduced: None,
@@ -232,7 +289,7 @@ impl Reader {
     }
 
     /// Reads one line, its log prefix (if it had one, `prefixed`) stripped.
-    fn line(&mut self, line: &str, prefixed: bool, line_no: u64) -> Result<(), ParseError> {
+    fn line(&mut self, line: &'t str, prefixed: bool, line_no: u64) -> Result<(), ParseError> {
         match self.state {
             State::Seeking => {
                 if let Some(header) = parse_header(line) {
@@ -267,45 +324,60 @@ impl Reader {
         Ok(())
     }
 
-    fn row(&mut self, line: &str, line_no: u64) -> Result<(), ParseError> {
+    fn row(&mut self, line: &'t str, line_no: u64) -> Result<(), ParseError> {
         let row = parse_row(line).map_err(|message| ParseError::at_line(line_no, message))?;
         self.decimals = Some(self.decimals.map_or(row.decimals, |d| d.min(row.decimals)));
-        let (file, lineno, name, kind) = match parse_name(row.name) {
-            Some(parts) => parts,
+        let parts = parse_name(row.name);
+        let kind = match &parts {
+            Some(parts) => parts.kind,
             None => {
                 self.unparsed_names += 1;
-                (None, None, row.name.to_string(), FunctionKind::Source)
+                FunctionKind::Source
             }
         };
         if kind == FunctionKind::Synthetic
-            || (kind == FunctionKind::Builtin && file.as_deref() == Some(""))
+            || (kind == FunctionKind::Builtin && parts.as_ref().and_then(|p| p.file) == Some(""))
         {
             self.saw_profile_module = true;
         }
         let calls = row.nc.max(row.cc);
         let primitive = row.nc.min(row.cc);
-        if let Some(&id) = self.ids.get(row.name) {
-            // strip_dirs() merges colliding rows itself, so this only happens
-            // in hand-edited text; add up like pstats' add_func_stats.
-            self.duplicates += 1;
-            let function = &mut self.profile.functions[id];
-            function.calls = function.calls.map(|c| c.saturating_add(calls));
-            function.primitive_calls = function
-                .primitive_calls
-                .map(|c| c.saturating_add(primitive));
-            function.self_cost += row.tottime;
-            function.inclusive_cost += row.cumtime;
-            return Ok(());
-        }
-        let mut function = Function::new(name, kind);
-        function.file = file;
-        function.line = lineno;
+        let key = NameKey {
+            hash: self.name_hasher.hash_one(row.name),
+            name: row.name,
+        };
+        let slot = match self.ids.entry(key) {
+            Entry::Occupied(entry) => {
+                // strip_dirs() merges colliding rows itself, so this only
+                // happens in hand-edited text; add up like pstats'
+                // add_func_stats.
+                self.duplicates += 1;
+                let function = &mut self.profile.functions[*entry.get()];
+                function.calls = function.calls.map(|c| c.saturating_add(calls));
+                function.primitive_calls = function
+                    .primitive_calls
+                    .map(|c| c.saturating_add(primitive));
+                function.self_cost += row.tottime;
+                function.inclusive_cost += row.cumtime;
+                return Ok(());
+            }
+            Entry::Vacant(slot) => slot,
+        };
+        slot.insert(self.profile.functions.len());
+        // The only allocations per row: the two strings the model keeps.
+        let mut function = match parts {
+            Some(parts) => {
+                let mut function = Function::new(parts.owned_name(), kind);
+                function.file = parts.file.map(str::to_string);
+                function.line = parts.line;
+                function
+            }
+            None => Function::new(row.name, kind),
+        };
         function.calls = Some(calls);
         function.primitive_calls = Some(primitive);
         function.self_cost = row.tottime;
         function.inclusive_cost = row.cumtime;
-        self.ids
-            .insert(row.name.to_string(), self.profile.functions.len());
         self.profile.functions.push(function);
         Ok(())
     }
@@ -393,12 +465,15 @@ struct Row<'l> {
 
 fn parse_row(line: &str) -> Result<Row<'_>, String> {
     let line = line.trim_start();
-    let (ncalls, mut rest) = line
-        .split_once(|c: char| c.is_ascii_whitespace())
-        .ok_or_else(|| format!("expected a stats row, got {line:?}"))?;
+    // Only ASCII whitespace ends a token, and no byte of a multi-byte
+    // character is ASCII, so byte offsets stay on character boundaries.
+    let Some(split) = line.bytes().position(|b| b.is_ascii_whitespace()) else {
+        return Err(format!("expected a stats row, got {line:?}"));
+    };
+    let ncalls = &line[..split];
+    let mut rest = &line[split + 1..];
     let count = |text: &str| {
-        text.parse::<u64>()
-            .map_err(|_| format!("malformed ncalls {ncalls:?}: expected N or N/M"))
+        parse_u64(text).ok_or_else(|| format!("malformed ncalls {ncalls:?}: expected N or N/M"))
     };
     let (nc, cc) = match ncalls.split_once('/') {
         Some((nc, cc)) => (count(nc)?, count(cc)?),
@@ -414,24 +489,14 @@ fn parse_row(line: &str) -> Result<Row<'_>, String> {
     for value in values.iter_mut().take(numbers) {
         rest = rest.trim_start();
         let end = rest
-            .find(|c: char| c.is_ascii_whitespace())
+            .bytes()
+            .position(|b| b.is_ascii_whitespace())
             .unwrap_or(rest.len());
         let token = &rest[..end];
-        *value = token
-            .parse::<f64>()
-            .ok()
-            .filter(|v| {
-                v.is_finite()
-                    && token
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-            })
-            .ok_or_else(|| {
-                format!(
-                    "malformed time {token:?}: expected {numbers} numbers after ncalls {ncalls}"
-                )
-            })?;
-        let places = token.split_once('.').map_or(0, |(_, f)| f.len());
+        let (time, places) = parse_time(token).ok_or_else(|| {
+            format!("malformed time {token:?}: expected {numbers} numbers after ncalls {ncalls}")
+        })?;
+        *value = time;
         decimals = decimals.min(places);
         rest = &rest[end..];
     }
@@ -455,21 +520,124 @@ fn parse_row(line: &str) -> Result<Row<'_>, String> {
     })
 }
 
-/// Turns a printed name back into a pstats key: (file, line, name, kind).
-fn parse_name(text: &str) -> Option<(Option<String>, Option<u32>, String, FunctionKind)> {
+/// `text.parse::<u64>()`, without its generic overhead: an optional `+`,
+/// then at least one ASCII digit; `None` on overflow.
+fn parse_u64(text: &str) -> Option<u64> {
+    let digits = text.as_bytes();
+    let digits = digits.strip_prefix(b"+").unwrap_or(digits);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// A time column: a finite number made of digits, `.` and `-` only, and
+/// how many decimals it has (digits after the first `.`).
+fn parse_time(token: &str) -> Option<(f64, usize)> {
+    if let Some(parsed) = parse_plain_decimal(token.as_bytes()) {
+        return Some(parsed);
+    }
+    let value = token.parse::<f64>().ok().filter(|v| {
+        v.is_finite()
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    })?;
+    let places = token.split_once('.').map_or(0, |(_, f)| f.len());
+    Some((value, places))
+}
+
+/// Exact powers of ten as `f64` (all up to 10^22 are).
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// The fast path of [`parse_time`], for what pstats prints (`%8.3f`):
+/// `-?D*(.D*)?` with 1 to 15 digits in all. The digits, read as an integer
+/// `m < 10^15 < 2^53`, and `10^f` (`f` the decimals) are both exact `f64`s,
+/// so `m / 10^f` is one correctly rounded division: the nearest `f64` to the
+/// decimal, which is what `str::parse` returns too (the same Clinger fast
+/// path it takes itself). Anything else (no digits, more than 15, a second
+/// `.` or `-`, other bytes) returns `None` and goes through `str::parse`.
+fn parse_plain_decimal(token: &[u8]) -> Option<(f64, usize)> {
+    let (negative, token) = match token.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, token),
+    };
+    let (int, frac) = match token.iter().position(|&b| b == b'.') {
+        Some(dot) => (&token[..dot], &token[dot + 1..]),
+        None => (token, &token[token.len()..]),
+    };
+    let digits = int.len() + frac.len();
+    if digits == 0 || digits >= POW10.len() {
+        return None;
+    }
+    let mut mantissa = 0u64;
+    for &b in int.iter().chain(frac) {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        mantissa = mantissa * 10 + u64::from(digit);
+    }
+    // Both operands are exact (mantissa < 10^15 < 2^53), so this is the
+    // correctly rounded quotient.
+    let value = mantissa as f64 / POW10[frac.len()];
+    Some((if negative { -value } else { value }, frac.len()))
+}
+
+/// A printed name turned back into the parts of a pstats key, borrowed
+/// from the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NameParts<'l> {
+    file: Option<&'l str>,
+    line: Option<u32>,
+    /// The function name; for a builtin, what goes between `<` and `>`.
+    name: &'l str,
+    /// `{x}`: the name is `<x>`.
+    braced: bool,
+    kind: FunctionKind,
+}
+
+impl NameParts<'_> {
+    fn owned_name(&self) -> String {
+        if self.braced {
+            let mut name = String::with_capacity(self.name.len() + 2);
+            name.push('<');
+            name.push_str(self.name);
+            name.push('>');
+            name
+        } else {
+            self.name.to_string()
+        }
+    }
+}
+
+/// Turns a printed name back into the parts of a pstats key.
+fn parse_name(text: &str) -> Option<NameParts<'_>> {
     if let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
         // pstats prints ("~", 0, "<x>") as "{x}".
-        return Some((
-            Some("~".to_string()),
-            Some(0),
-            format!("<{inner}>"),
-            FunctionKind::Builtin,
-        ));
+        return Some(NameParts {
+            file: Some("~"),
+            line: Some(0),
+            name: inner,
+            braced: true,
+            kind: FunctionKind::Builtin,
+        });
     }
     let body = text.strip_suffix(')')?;
     // The last `:digits(` splits file from line and name.
     let mut search_end = body.len();
-    while let Some(open) = body[..search_end].rfind('(') {
+    while let Some(open) = body.as_bytes()[..search_end]
+        .iter()
+        .rposition(|&b| b == b'(')
+    {
         let before = &body[..open];
         // Digits are ASCII, so this stays on a character boundary.
         let digits_start = before.trim_end_matches(|c: char| c.is_ascii_digit()).len();
@@ -482,7 +650,13 @@ fn parse_name(text: &str) -> Option<(Option<String>, Option<u32>, String, Functi
                 ("profile", 0) => FunctionKind::Synthetic,
                 _ => FunctionKind::Source,
             };
-            return Some((Some(file.to_string()), Some(line), name.to_string(), kind));
+            return Some(NameParts {
+                file: Some(file),
+                line: Some(line),
+                name,
+                braced: false,
+                kind,
+            });
         }
         search_end = open;
     }
@@ -606,12 +780,22 @@ before 201
     fn wide_counts_and_names() {
         assert_eq!(
             parse_name("/a b/c.py:12(f(x)"),
-            Some((
-                Some("/a b/c.py".into()),
-                Some(12),
-                "f(x".into(),
-                FunctionKind::Source
-            ))
+            Some(NameParts {
+                file: Some("/a b/c.py"),
+                line: Some(12),
+                name: "f(x",
+                braced: false,
+                kind: FunctionKind::Source
+            })
+        );
+        let builtin = parse_name("{method 'get' of 'dict' objects}").unwrap();
+        assert_eq!(
+            (builtin.owned_name().as_str(), builtin.file, builtin.kind),
+            (
+                "<method 'get' of 'dict' objects>",
+                Some("~"),
+                FunctionKind::Builtin
+            )
         );
         let row = parse_row("1234567890/12    1.500    0.000    2.000    0.167 x.py:1(<genexpr>)")
             .unwrap();
@@ -622,7 +806,123 @@ before 201
         assert!(parse_name("no parens").is_none());
         // A multi-byte character right before the digits (found by fuzzing).
         assert!(parse_name("é12(f)").is_none());
-        assert_eq!(parse_name("é:12(f)").unwrap().1, Some(12));
+        assert_eq!(parse_name("é:12(f)").unwrap().line, Some(12));
+    }
+
+    /// What `parse_time` replaced: `str::parse` and a filter.
+    fn reference_time(token: &str) -> Option<(f64, usize)> {
+        let value = token.parse::<f64>().ok().filter(|v| {
+            v.is_finite()
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        })?;
+        Some((value, token.split_once('.').map_or(0, |(_, f)| f.len())))
+    }
+
+    #[test]
+    fn numbers_parse_exactly_like_str_parse() {
+        let same = |token: &str| {
+            let got = parse_time(token).map(|(v, p)| (v.to_bits(), p));
+            let want = reference_time(token).map(|(v, p)| (v.to_bits(), p));
+            assert_eq!(got, want, "time {token:?}");
+            assert_eq!(
+                parse_u64(token),
+                token.parse::<u64>().ok(),
+                "count {token:?}"
+            );
+        };
+        for token in [
+            "",
+            "-",
+            "+",
+            ".",
+            "-.",
+            "+1",
+            "-0",
+            "-0.000",
+            "0.000",
+            "1.",
+            ".5",
+            "-.5",
+            "1.2.3",
+            "1-2",
+            "--1",
+            "1e3",
+            "inf",
+            "NaN",
+            "0x10",
+            "00012.50",
+            "999999999999999",
+            "9999999999999999",
+            "0.123456789012345",
+            "0.1234567890123456",
+            "123456789.123456",
+            "18446744073709551615",
+            "18446744073709551616",
+            "+18446744073709551615",
+            "99999999999999999999.5",
+            "٣",
+            "1\u{a0}",
+        ] {
+            same(token);
+        }
+        // Random tokens over the bytes that matter, and %8.3f-like numbers.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"0123456789.-+e";
+        for _ in 0..200_000 {
+            let len = (next() % 22) as usize;
+            let token: String = (0..len)
+                .map(|_| {
+                    let r = next() as usize;
+                    // Mostly digits, so that many tokens are numbers.
+                    if r.is_multiple_of(4) {
+                        alphabet[(r / 4) % alphabet.len()] as char
+                    } else {
+                        (b'0' + (r / 4 % 10) as u8) as char
+                    }
+                })
+                .collect();
+            same(&token);
+            let decimals = (next() % 16) as usize;
+            let value =
+                (next() % 1_000_000_000) as f64 / 1e3 * if next() % 2 == 0 { 1.0 } else { -1.0 };
+            same(&format!("{value:.decimals$}"));
+        }
+    }
+
+    #[test]
+    fn duplicates_crlf_and_invalid_utf8() {
+        let text = "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\r\n\
+                    \x20       2    0.001    0.000    0.003    0.002 a.py:1(f)\r\n\
+                    \x20       1    0.002    0.002    0.004    0.004 a.py:1(f)\r\n";
+        let p = parse(text.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(p.functions.len(), 1);
+        let f = &p.functions[0];
+        assert_eq!((f.calls, f.self_cost), (Some(3), 0.001 + 0.002));
+        assert!(p.meta.notes.iter().any(|n| n.contains("1 repeated rows")));
+        let mut bytes = text.as_bytes().to_vec();
+        let at = bytes.windows(4).position(|w| w == b"a.py").unwrap();
+        bytes[at] = 0xff;
+        let p = parse(&bytes, "t", &TextOptions::default()).unwrap();
+        let names: Vec<_> = p.functions.iter().map(|f| f.file.as_deref()).collect();
+        assert_eq!(names, [Some("\u{fffd}.py"), Some("a.py")]);
+        // `\d` in the CloudWatch pattern is Unicode.
+        let arabic = "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n\
+                      2\u{662}\u{660}\u{662}-11-26T05:47:22.123Z\tr\tINFO\t        1    0.001    0.001    0.001    0.001 a.py:1(f)\n";
+        let p = parse(arabic.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(p.functions.len(), 1);
+        // A wide count starts the row with digits, like a log prefix would.
+        let wide = "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n\
+                    1234-5678    0.001    0.000    0.003    0.002 a.py:1(f)\n";
+        let error = parse(wide.as_bytes(), "t", &TextOptions::default()).unwrap_err();
+        assert_eq!(error.position, crate::error::Position::Line(2));
     }
 
     #[test]
