@@ -4,10 +4,17 @@
 //! FORMATS.md §3 describes the format; this comment records the choices.
 //!
 //! **Streaming.** The input is read line by line straight from the byte
-//! slice; no line list or copy of the file is made, so memory follows the
-//! number of distinct names, functions and call edges, not the file size.
-//! Lines are bytes: numbers are parsed from bytes, and only names are decoded
-//! (lossily, as producers write whatever bytes the debug info holds).
+//! slice ([`parse`]) or from a reader in chunks ([`parse_reader`]); no line
+//! list or copy of the file is made, and the parser keeps no reference into
+//! the input, so its memory follows the number of distinct names, functions
+//! and call edges, not the file size. Lines are bytes: numbers are parsed
+//! from bytes, and only names are decoded (lossily, as producers write
+//! whatever bytes the debug info holds) and copied, once per distinct name.
+//! Per line, the work is a few table lookups without allocation: a cache in
+//! front of the name index serves the full names uncompressed files repeat on
+//! every call (`Names`), the function index holds what a call needs of its
+//! callee (`Callee`), and repeated calls of one caller find their edge
+//! without a (caller, callee) map.
 //! Hostile input ends in a [`ParseError`] naming the line: lines over
 //! [`MAX_LINE_BYTES`], NUL bytes, unknown `(id)`s, bad or overflowing
 //! numbers, a `calls=` without its cost line; no count read from the file
@@ -68,12 +75,14 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::io::{self, Read};
 
 // FxHash for keys made of indices the parser assigned itself (not chosen by
 // the input, so no flooding risk): far cheaper than SipHash per line. Names
-// and compressed ids, which the input chooses, keep std's SipHash.
-use rustc_hash::FxHashMap;
+// and compressed ids, which the input chooses, keep std's SipHash; FxHash
+// only picks the slot of a cache in front of the names (see [`Names`]).
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::error::ParseError;
 use crate::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
@@ -143,24 +152,69 @@ pub fn detect(bytes: &[u8]) -> bool {
 /// Parses a callgrind file. `path` is only recorded in the metadata.
 pub fn parse(bytes: &[u8], path: &str, options: &CallgrindOptions) -> Result<Profile, ParseError> {
     let mut parser = Parser::new(options);
-    let mut rest = bytes;
     let mut line_number: u64 = 0;
-    while !rest.is_empty() {
-        let (raw, next) = match find_newline(rest) {
-            Some(end) => (&rest[..end], &rest[end + 1..]),
-            None => (rest, &rest[rest.len()..]),
-        };
-        rest = next;
-        line_number += 1;
-        if raw.len() > MAX_LINE_BYTES {
-            return Err(ParseError::at_line(
-                line_number,
-                format!("line is longer than {} bytes", MAX_LINE_BYTES),
-            ));
-        }
-        parser.line(trim(raw), line_number)?;
-    }
+    let used = parser.lines(bytes, &mut line_number)?;
+    parser.last_line(&bytes[used..], &mut line_number)?;
     parser.finish(path, line_number)
+}
+
+/// Bytes [`parse_reader`] reads at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Parses a callgrind file from `reader`, as [`parse`] does from bytes in
+/// memory, with the same results and errors, but holding only a chunk of
+/// the input (64 KiB, or the longest line, up to [`MAX_LINE_BYTES`]) at a
+/// time: memory follows the names, functions and edges, not the file size.
+/// The outer error is the reader's; the caller bounds the input's length.
+pub fn parse_reader(
+    reader: &mut dyn Read,
+    path: &str,
+    options: &CallgrindOptions,
+) -> io::Result<Result<Profile, ParseError>> {
+    let mut parser = Parser::new(options);
+    let mut line_number: u64 = 0;
+    let mut buffer = vec![0u8; READ_CHUNK];
+    // buffer[..filled] holds the start of a line not complete yet.
+    let mut filled = 0;
+    loop {
+        if filled == buffer.len() {
+            if filled > MAX_LINE_BYTES {
+                return Ok(Err(too_long(line_number + 1)));
+            }
+            // One line fills the buffer: room for the longest allowed (and
+            // its newline).
+            buffer.resize((2 * filled).min(MAX_LINE_BYTES + 1), 0);
+        }
+        let read = match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        filled += read;
+        // The bytes before the new ones hold no newline: a reader that
+        // trickles does not make a long line be searched again and again.
+        if find_newline(&buffer[filled - read..filled]).is_none() {
+            continue;
+        }
+        let used = match parser.lines(&buffer[..filled], &mut line_number) {
+            Ok(used) => used,
+            Err(error) => return Ok(Err(error)),
+        };
+        buffer.copy_within(used..filled, 0);
+        filled -= used;
+    }
+    if let Err(error) = parser.last_line(&buffer[..filled], &mut line_number) {
+        return Ok(Err(error));
+    }
+    Ok(parser.finish(path, line_number))
+}
+
+fn too_long(line_number: u64) -> ParseError {
+    ParseError::at_line(
+        line_number,
+        format!("line is longer than {MAX_LINE_BYTES} bytes"),
+    )
 }
 
 fn trim(line: &[u8]) -> &[u8] {
@@ -278,12 +332,15 @@ struct FnAcc {
     self_cost: u64,
     /// Line of the first cost line in the function's own file.
     line: Option<u64>,
-    /// Line a `calls=` targeted, the fallback when the function has no block.
+    /// Line a `calls=` targeted, the fallback when the function has no block
+    /// (kept in [`Callee`] while parsing, copied here at the end).
     target_line: Option<u64>,
     /// When the function's own block first had a cost line: the model lists
     /// functions in block order, so a file written from a profile reads back
     /// in the profile's order.
     block: Option<u32>,
+    /// Some call edge starts here (see [`Parser::scattered`]).
+    calls_out: bool,
 }
 
 #[derive(Debug)]
@@ -294,6 +351,27 @@ struct EdgeAcc {
     inclusive: u64,
 }
 
+/// What every call touches of its callee, stored as the value of the
+/// function index itself: the callee is a random function, and its index
+/// entry has to be looked up anyway, so the call costs one cache miss
+/// instead of one more for a record elsewhere.
+///
+/// `stretch` and `edge`: the edge the latest call into the function made,
+/// and the stretch that call was in. Within one stretch every call comes
+/// from the same caller, so a call into a function whose record holds the
+/// current stretch continues that edge; no hash map keyed by (caller,
+/// callee) is probed per call.
+#[derive(Debug, Clone, Copy)]
+struct Callee {
+    /// The first line a `calls=` into the function targeted, when
+    /// `has_target` (not an `Option`: this keeps the record at 24 bytes).
+    target_line: u64,
+    id: u32,
+    stretch: u32,
+    edge: u32,
+    has_target: bool,
+}
+
 /// A `calls=` line waiting for its cost line.
 #[derive(Debug)]
 struct PendingCall {
@@ -302,10 +380,13 @@ struct PendingCall {
     callee: FnKey,
 }
 
+/// Raw edges between compactions while [`Parser::scattered`] (see
+/// [`Parser::compact_edges`]), at least. Small in tests, so they compact.
+const COMPACT_EDGES: usize = if cfg!(test) { 8 } else { 1 << 16 };
+
 struct Parser<'o> {
     options: &'o CallgrindOptions,
-    names: Vec<Rc<str>>,
-    name_ids: HashMap<Rc<str>, u32>,
+    names: Names,
     /// Compressed id → interned name, one table per [`Space`].
     tables: [IdTable; 3],
 
@@ -337,18 +418,176 @@ struct Parser<'o> {
 
     // What the model is built from.
     blocks: u32,
-    function_ids: FxHashMap<FnKey, u32>,
+    /// The function index: key → id, with what calls need (see [`Callee`]).
+    function_ids: FxHashMap<FnKey, Callee>,
     functions: Vec<FnAcc>,
-    edge_ids: FxHashMap<(u32, u32), usize>,
+    /// Call edges, in order of appearance. A (caller, callee) pair appears
+    /// once, except while `scattered`: see [`Parser::compact_edges`].
     edges: Vec<EdgeAcc>,
+    /// Counts stretches: runs of lines with one current function, from its
+    /// first cost line to the next `fn=`, `fl=`, `ob=` or `part:`. 0 is no
+    /// stretch, so a fresh [`Callee`] matches none.
+    stretch: u32,
+    /// A function had call edges when a later stretch of it began: calls in
+    /// that stretch may repeat an edge of an earlier one, so `edges` may hold
+    /// a pair more than once until [`merge_edges`] sums them.
+    scattered: bool,
+    /// Edge count at which a scattered edge list is compacted next.
+    compact_at: usize,
+}
+
+/// Interned names: what `fl=`, `fn=`, `ob=` and the other name lines hold.
+///
+/// Uncompressed files (pyprof2calltree's) repeat the full file and function
+/// name on every `cfl=`/`cfn=` line, so lookups are hot. The names are kept
+/// end to end in one string (no allocation per name, and the bytes compared
+/// on a lookup sit close together). The authoritative index is keyed by a
+/// SipHash with a random key, as std's maps are (the input chooses names,
+/// so no flooding); a direct-mapped cache keyed by a cheap FxHash of the raw
+/// bytes sits in front and answers most lookups without SipHash or UTF-8
+/// validation. A crafted input can only make the cache miss, which costs
+/// what the index costs anyway.
+struct Names {
+    /// Every name, lossily decoded, end to end.
+    text: String,
+    /// Where each name ends in `text`; it starts where the previous ends.
+    ends: Vec<usize>,
+    keys: RandomState,
+    /// SipHash of a name → the latest name with that hash; `next_same`
+    /// chains the others (a 64-bit collision: in practice never).
+    index: FxHashMap<u64, u32>,
+    next_same: Vec<u32>,
+    /// Name id per slot, [`NONE`] when empty; its length is a power of two.
+    cache: Vec<u32>,
+}
+
+impl Names {
+    /// Small in tests, so the cache grows and its slots collide.
+    const MIN_CACHE: usize = if cfg!(test) { 4 } else { 1 << 10 };
+    const MAX_CACHE: usize = 1 << 18;
+
+    fn new() -> Self {
+        Names {
+            cache: vec![NONE; Self::MIN_CACHE],
+            ..Names::empty()
+        }
+    }
+
+    /// No names, and no cache: for after parsing.
+    fn empty() -> Self {
+        Names {
+            text: String::new(),
+            ends: Vec::new(),
+            keys: RandomState::new(),
+            index: FxHashMap::default(),
+            next_same: Vec::new(),
+            cache: Vec::new(),
+        }
+    }
+
+    fn slot(&self, bytes: &[u8]) -> usize {
+        let mut hasher = FxHasher::default();
+        hasher.write(bytes);
+        hasher.finish() as usize & (self.cache.len() - 1)
+    }
+
+    fn intern(&mut self, bytes: &[u8], number: u64) -> Result<u32, ParseError> {
+        let slot = self.slot(bytes);
+        let cached = self.cache[slot];
+        // Stored names are valid UTF-8 without NUL bytes: equal bytes need
+        // neither check again. (A name that is not UTF-8 never matches its
+        // decoded form here and takes the index every time.)
+        if cached != NONE && self.bytes(cached) == bytes {
+            return Ok(cached);
+        }
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
+        let hash = self.keys.hash_one(text.as_bytes());
+        let head = self.index.get(&hash).copied().unwrap_or(NONE);
+        let mut found = head;
+        while found != NONE && self.bytes(found) != text.as_bytes() {
+            found = self.next_same[found as usize];
+        }
+        if found == NONE {
+            if bytes.contains(&0) {
+                return Err(binary(number));
+            }
+            found = self.ends.len() as u32;
+            self.text.push_str(&text);
+            self.ends.push(self.text.len());
+            self.next_same.push(head);
+            self.index.insert(hash, found);
+            if self.ends.len() * 2 > self.cache.len() && self.cache.len() < Self::MAX_CACHE {
+                // Refilled by the lookups that miss from now on.
+                self.cache = vec![NONE; self.cache.len() * 2];
+                let slot = self.slot(bytes);
+                self.cache[slot] = found;
+                return Ok(found);
+            }
+        }
+        self.cache[slot] = found;
+        Ok(found)
+    }
+
+    fn span(&self, id: u32) -> Option<std::ops::Range<usize>> {
+        let id = id as usize;
+        let end = *self.ends.get(id)?;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        Some(start..end)
+    }
+
+    fn bytes(&self, id: u32) -> &[u8] {
+        self.span(id)
+            .map_or(&[], |span| &self.text.as_bytes()[span])
+    }
+
+    fn get(&self, id: u32) -> Option<&str> {
+        self.span(id).map(|span| &self.text[span])
+    }
+
+    /// Frees the lookup structures; the names stay readable.
+    fn freeze(&mut self) {
+        self.index = FxHashMap::default();
+        self.next_same = Vec::new();
+        self.cache = Vec::new();
+    }
 }
 
 impl<'o> Parser<'o> {
+    /// Reads every line of `bytes` that a newline ends; returns how many
+    /// bytes that was. `line_number` counts the lines read.
+    fn lines(&mut self, bytes: &[u8], line_number: &mut u64) -> Result<usize, ParseError> {
+        let mut rest = bytes;
+        while let Some(end) = find_newline(rest) {
+            *line_number += 1;
+            self.raw_line(&rest[..end], *line_number)?;
+            rest = &rest[end + 1..];
+        }
+        Ok(bytes.len() - rest.len())
+    }
+
+    /// The last line, which no newline ends (empty: none).
+    fn last_line(&mut self, rest: &[u8], line_number: &mut u64) -> Result<(), ParseError> {
+        if rest.is_empty() {
+            return Ok(());
+        }
+        *line_number += 1;
+        self.raw_line(rest, *line_number)
+    }
+
+    fn raw_line(&mut self, raw: &[u8], number: u64) -> Result<(), ParseError> {
+        if raw.len() > MAX_LINE_BYTES {
+            return Err(too_long(number));
+        }
+        self.line(trim(raw), number)
+    }
+
     fn new(options: &'o CallgrindOptions) -> Self {
         Parser {
             options,
-            names: Vec::new(),
-            name_ids: HashMap::new(),
+            names: Names::new(),
             tables: Default::default(),
             metric: None,
             metric_index: 0,
@@ -373,8 +612,10 @@ impl<'o> Parser<'o> {
             blocks: 0,
             function_ids: HashMap::default(),
             functions: Vec::new(),
-            edge_ids: HashMap::default(),
             edges: Vec::new(),
+            stretch: 0,
+            scattered: false,
+            compact_at: COMPACT_EDGES,
         }
     }
 
@@ -588,10 +829,11 @@ impl<'o> Parser<'o> {
                         format!("calls= has more than {} target positions", self.positions),
                     ));
                 }
-                let callee_id = self.intern_function(callee);
-                if let Some(line) = self.line_position {
-                    let acc = &mut self.functions[callee_id as usize];
-                    acc.target_line.get_or_insert(target[line]);
+                let target_line = self.line_position.map(|line| target[line]);
+                let state = self.intern_function(callee);
+                if let (Some(line), false) = (target_line, state.has_target) {
+                    state.target_line = line;
+                    state.has_target = true;
                 }
                 self.pending = Some(PendingCall {
                     line_number: number,
@@ -659,9 +901,20 @@ impl<'o> Parser<'o> {
         }
         match self.pending.take() {
             Some(call) => {
-                let callee = self.intern_function(call.callee);
-                let next = self.edges.len();
-                let index = *self.edge_ids.entry((caller, callee)).or_insert(next);
+                if self.scattered && self.edges.len() >= self.compact_at {
+                    self.compact_edges();
+                }
+                let (stretch, next) = (self.stretch, self.edges.len());
+                // The callee's entry is still in cache from its calls= line.
+                let state = self.intern_function(call.callee);
+                let index = if state.stretch == stretch {
+                    state.edge as usize
+                } else {
+                    state.stretch = stretch;
+                    state.edge = next as u32;
+                    next
+                };
+                let callee = state.id;
                 if index == next {
                     self.edges.push(EdgeAcc {
                         caller,
@@ -669,6 +922,7 @@ impl<'o> Parser<'o> {
                         calls: 0,
                         inclusive: 0,
                     });
+                    self.functions[caller as usize].calls_out = true;
                 }
                 let edge = &mut self.edges[index];
                 edge.calls = edge.calls.saturating_add(call.calls);
@@ -687,33 +941,72 @@ impl<'o> Parser<'o> {
             if self.function == NONE {
                 return Err(ParseError::at_line(number, "cost line before any fn= line"));
             }
-            self.current = self.intern_function(FnKey {
-                object: self.object,
-                file: self.file,
-                name: self.function,
-            });
+            self.current = self
+                .intern_function(FnKey {
+                    object: self.object,
+                    file: self.file,
+                    name: self.function,
+                })
+                .id;
+            self.next_stretch();
             let acc = &mut self.functions[self.current as usize];
             if acc.block.is_none() {
                 acc.block = Some(self.blocks);
                 self.blocks += 1;
             }
+            if acc.calls_out {
+                self.scattered = true;
+            }
         }
         Ok(self.current)
     }
 
-    fn intern_function(&mut self, key: FnKey) -> u32 {
-        let next = self.functions.len() as u32;
-        let id = *self.function_ids.entry(key).or_insert(next);
-        if id == next {
-            self.functions.push(FnAcc {
+    /// Starts a stretch: no [`Callee`] matches it yet.
+    fn next_stretch(&mut self) {
+        match self.stretch.checked_add(1) {
+            Some(next) => self.stretch = next,
+            None => {
+                // Unreachable below 4 GiB of input; cheap to handle anyway.
+                for state in self.function_ids.values_mut() {
+                    state.stretch = 0;
+                }
+                self.stretch = 1;
+            }
+        }
+    }
+
+    /// Sums the edges a pair has more than once (see [`Parser::scattered`]).
+    /// A call whose caller made the same edge in an earlier stretch adds the
+    /// pair again, summed here once the list has doubled since the last time
+    /// (so memory stays within twice the distinct edges, whatever the input),
+    /// and in [`Parser::finish`].
+    fn compact_edges(&mut self) {
+        merge_edges(&mut self.edges);
+        self.compact_at = (2 * self.edges.len()).max(COMPACT_EDGES);
+        // Edge indices moved: no callee record may match from here on.
+        self.next_stretch();
+    }
+
+    fn intern_function(&mut self, key: FnKey) -> &mut Callee {
+        let functions = &mut self.functions;
+        self.function_ids.entry(key).or_insert_with(|| {
+            let id = functions.len() as u32;
+            functions.push(FnAcc {
                 key,
                 self_cost: 0,
                 line: None,
                 target_line: None,
                 block: None,
+                calls_out: false,
             });
-        }
-        id
+            Callee {
+                target_line: 0,
+                id,
+                stretch: 0,
+                edge: 0,
+                has_target: false,
+            }
+        })
     }
 
     /// Reads `(id) name`, `(id)` or `name` and returns the interned name.
@@ -741,36 +1034,18 @@ impl<'o> Parser<'o> {
                     )
                 });
             }
-            let name = self.intern(rest, number)?;
+            let name = self.names.intern(rest, number)?;
             self.tables[space as usize].insert(id, name);
             return Ok(name);
         }
-        self.intern(value, number)
-    }
-
-    fn intern(&mut self, bytes: &[u8], number: u64) -> Result<u32, ParseError> {
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(bytes),
-        };
-        if let Some(&id) = self.name_ids.get(text.as_ref()) {
-            return Ok(id);
-        }
-        if bytes.contains(&0) {
-            return Err(binary(number));
-        }
-        let id = self.names.len() as u32;
-        let shared: Rc<str> = Rc::from(text.as_ref());
-        self.names.push(Rc::clone(&shared));
-        self.name_ids.insert(shared, id);
-        Ok(id)
+        self.names.intern(value, number)
     }
 
     fn name_of(&self, id: u32) -> Option<&str> {
-        self.names.get(id as usize).map(|n| n.as_ref())
+        self.names.get(id)
     }
 
-    fn finish(self, path: &str, last_line: u64) -> Result<Profile, ParseError> {
+    fn finish(mut self, path: &str, last_line: u64) -> Result<Profile, ParseError> {
         if let Some(pending) = &self.pending {
             return Err(ParseError::at_line(
                 pending.line_number,
@@ -783,6 +1058,18 @@ impl<'o> Parser<'o> {
                 "no events: header; not a callgrind profile",
             ));
         };
+        // What only the line loop needs goes before the model is built.
+        self.names.freeze();
+        self.tables = Default::default();
+        for state in self.function_ids.values() {
+            if state.has_target {
+                self.functions[state.id as usize].target_line = Some(state.target_line);
+            }
+        }
+        self.function_ids = FxHashMap::default();
+        if self.scattered {
+            merge_edges(&mut self.edges);
+        }
         let producer = self.producer();
         let (unit, per_second) = unit_of(&metric, producer.as_deref());
         let scale = |cost: u64| match per_second {
@@ -808,7 +1095,8 @@ impl<'o> Parser<'o> {
             .filter(|&root| self.edges.iter().all(|e| e.callee as usize != root));
 
         let graph = Graph::new(&self.functions, &self.edges, root);
-        let inclusive = graph.inclusive();
+        let cyclic_functions = graph.cyclic_functions;
+        let (inclusive, calls_into) = graph.into_costs();
 
         let mut profile = Profile::new(ProfileMeta {
             path: path.to_string(),
@@ -825,6 +1113,11 @@ impl<'o> Parser<'o> {
             .collect();
         order.sort_by_key(|&id| (self.functions[id].block.unwrap_or(u32::MAX), id));
         let mut new_id = vec![usize::MAX; self.functions.len()];
+        let self_cost_sum = self
+            .functions
+            .iter()
+            .fold(0u64, |s, f| s.saturating_add(f.self_cost));
+        profile.functions.reserve_exact(order.len());
         for id in order {
             let acc = &self.functions[id];
             new_id[id] = profile.functions.len();
@@ -843,11 +1136,23 @@ impl<'o> Parser<'o> {
             function.file = file.map(str::to_string);
             function.line = line;
             function.object = object.map(str::to_string);
-            function.calls = Some(graph.calls_into[id]);
+            function.calls = Some(calls_into[id]);
             function.self_cost = scale(acc.self_cost);
             function.inclusive_cost = scale(inclusive[id]);
             profile.functions.push(function);
         }
+        // Each part of the model is freed once built, so its parse-time form
+        // and its model form are not held at once longer than needed.
+        drop(inclusive);
+        drop(calls_into);
+        self.functions = Vec::new();
+        self.names = Names::empty();
+        let kept = self
+            .edges
+            .iter()
+            .filter(|e| Some(e.caller as usize) != root)
+            .count();
+        profile.edges.reserve_exact(kept);
         for edge in &self.edges {
             if Some(edge.caller as usize) == root {
                 continue;
@@ -858,6 +1163,7 @@ impl<'o> Parser<'o> {
                     .with_inclusive_cost(Some(scale(edge.inclusive))),
             );
         }
+        self.edges = Vec::new();
 
         let notes = &mut profile.meta.notes;
         if self.parts > 1 {
@@ -867,21 +1173,17 @@ impl<'o> Parser<'o> {
             ));
         }
         if let Some(totals) = self.totals {
-            let sum = self
-                .functions
-                .iter()
-                .fold(0u64, |s, f| s.saturating_add(f.self_cost));
+            let sum = self_cost_sum;
             if sum != totals {
                 notes.push(format!(
                     "the file's totals: say {totals} {metric}, its functions' self costs add up to {sum}"
                 ));
             }
         }
-        if graph.cyclic_functions > 0 {
+        if cyclic_functions > 0 {
             notes.push(format!(
-                "{} functions are in mutual recursion; their inclusive cost is an upper bound \
-                 (exact for the function each cycle is entered through)",
-                graph.cyclic_functions
+                "{cyclic_functions} functions are in mutual recursion; their inclusive cost is an \
+                 upper bound (exact for the function each cycle is entered through)"
             ));
         }
         Ok(profile)
@@ -899,6 +1201,37 @@ impl<'o> Parser<'o> {
     }
 }
 
+/// Sums the entries of `edges` that share a (caller, callee) pair into the
+/// first of them, keeping the order of first appearance.
+fn merge_edges(edges: &mut Vec<EdgeAcc>) {
+    let mut order: Vec<u32> = (0..edges.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| {
+        let e = &edges[i as usize];
+        (e.caller, e.callee, i)
+    });
+    let mut keep = vec![false; edges.len()];
+    let mut first = usize::MAX;
+    for &i in &order {
+        let i = i as usize;
+        let same = first != usize::MAX
+            && (edges[first].caller, edges[first].callee) == (edges[i].caller, edges[i].callee);
+        if !same {
+            first = i;
+            keep[i] = true;
+            continue;
+        }
+        let (calls, inclusive) = (edges[i].calls, edges[i].inclusive);
+        let kept = &mut edges[first];
+        kept.calls = kept.calls.saturating_add(calls);
+        kept.inclusive = kept.inclusive.saturating_add(inclusive);
+    }
+    let mut index = 0;
+    edges.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+}
+
 /// The call graph of the parsed functions, for calls and inclusive costs.
 struct Graph<'a> {
     functions: &'a [FnAcc],
@@ -907,28 +1240,31 @@ struct Graph<'a> {
     /// Σ calls= into each function (including recursive ones).
     calls_into: Vec<u64>,
     /// Strongly connected component of each function.
-    component: Vec<usize>,
-    component_size: Vec<usize>,
+    component: Vec<u32>,
+    component_size: Vec<u32>,
     cyclic_functions: usize,
 }
 
 impl<'a> Graph<'a> {
     fn new(functions: &'a [FnAcc], edges: &'a [EdgeAcc], root: Option<usize>) -> Self {
-        let mut calls_into = vec![0u64; functions.len()];
+        let n = functions.len();
+        let mut calls_into = vec![0u64; n];
         for edge in edges {
             let slot = &mut calls_into[edge.callee as usize];
             *slot = slot.saturating_add(edge.calls);
         }
-        let pairs: Vec<(usize, usize)> = edges
-            .iter()
-            .map(|e| (e.caller as usize, e.callee as usize))
-            .collect();
-        let component = strongly_connected(functions.len(), &pairs);
-        let mut component_size = vec![0; functions.len()];
+        let component = {
+            let (start, targets) = adjacency(n, edges.iter().map(|e| (e.caller, e.callee)));
+            strongly_connected(&start, |k| targets[k] as usize)
+        };
+        let mut component_size = vec![0u32; n];
         for &c in &component {
-            component_size[c] += 1;
+            component_size[c as usize] += 1;
         }
-        let cyclic_functions = component.iter().filter(|&&c| component_size[c] > 1).count();
+        let cyclic_functions = component
+            .iter()
+            .filter(|&&c| component_size[c as usize] > 1)
+            .count();
         Graph {
             functions,
             edges,
@@ -940,9 +1276,11 @@ impl<'a> Graph<'a> {
         }
     }
 
-    /// Inclusive cost per function, by the rule in the module docs.
-    fn inclusive(&self) -> Vec<u64> {
+    /// Inclusive cost per function, by the rule in the module docs, and the
+    /// calls into each.
+    fn into_costs(self) -> (Vec<u64>, Vec<u64>) {
         let n = self.functions.len();
+        let component = |id: usize| self.component[id] as usize;
         let mut in_other = vec![0u64; n];
         let mut has_in_other = vec![false; n];
         let mut out_other = vec![0u64; n];
@@ -960,7 +1298,7 @@ impl<'a> Graph<'a> {
             if Some(caller) != self.root {
                 out_other[caller] = out_other[caller].saturating_add(edge.inclusive);
             }
-            let (from, to) = (self.component[caller], self.component[callee]);
+            let (from, to) = (component(caller), component(callee));
             if from != to {
                 component_in[to] = component_in[to].saturating_add(edge.inclusive);
                 component_has_in[to] = true;
@@ -969,17 +1307,17 @@ impl<'a> Graph<'a> {
         }
         let mut component_self = vec![0u64; n];
         for (id, f) in self.functions.iter().enumerate() {
-            let c = self.component[id];
+            let c = component(id);
             component_self[c] = component_self[c].saturating_add(f.self_cost);
         }
-        (0..n)
+        let inclusive = (0..n)
             .map(|id| {
                 let own = if has_in_other[id] {
                     in_other[id]
                 } else {
                     self.functions[id].self_cost.saturating_add(out_other[id])
                 };
-                let c = self.component[id];
+                let c = component(id);
                 if self.component_size[c] < 2 {
                     return own;
                 }
@@ -990,70 +1328,82 @@ impl<'a> Graph<'a> {
                 };
                 own.min(whole)
             })
-            .collect()
+            .collect();
+        (inclusive, self.calls_into)
     }
 }
 
-/// Tarjan's algorithm without recursion (call chains can be long): the
-/// component index of every node of a graph given as (caller, callee)
-/// pairs, all below `n`. Self-loops do not matter here.
-pub(crate) fn strongly_connected(n: usize, edges: &[(usize, usize)]) -> Vec<usize> {
+/// A graph of `n` nodes in compressed rows: the edges of node `i` are
+/// `targets[start[i]..start[i + 1]]`, in the order `edges` gives them.
+fn adjacency(n: usize, edges: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<usize>, Vec<u32>) {
     let mut start = vec![0usize; n + 1];
-    for &(caller, _) in edges {
-        start[caller + 1] += 1;
+    for (caller, _) in edges.clone() {
+        start[caller as usize + 1] += 1;
     }
     for i in 0..n {
         start[i + 1] += start[i];
     }
-    let mut targets = vec![0usize; edges.len()];
-    let mut fill = start.clone();
-    for &(caller, callee) in edges {
-        let slot = &mut fill[caller];
+    let mut targets = vec![0u32; start[n]];
+    let mut fill = start[..n].to_vec();
+    for (caller, callee) in edges {
+        let slot = &mut fill[caller as usize];
         targets[*slot] = callee;
         *slot += 1;
     }
+    (start, targets)
+}
 
-    const UNVISITED: usize = usize::MAX;
+/// Tarjan's algorithm without recursion (call chains can be long): the
+/// component index of every node of a graph in compressed rows, `start.len()
+/// - 1` nodes (below 2^32), the edges of node `i` leading to
+///   `target(k)` for `k` in `start[i]..start[i + 1]`. Self-loops do not matter
+///   here; the component indices are only good for telling components apart.
+pub(crate) fn strongly_connected(start: &[usize], target: impl Fn(usize) -> usize) -> Vec<u32> {
+    let n = start.len().saturating_sub(1);
+    const UNVISITED: u32 = u32::MAX;
     let mut index = vec![UNVISITED; n];
-    let mut low = vec![0usize; n];
+    let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
     let mut component = vec![UNVISITED; n];
-    let mut stack = Vec::new();
-    let mut work: Vec<(usize, usize)> = Vec::new();
-    let mut next_index = 0;
-    let mut next_component = 0;
+    let mut stack: Vec<u32> = Vec::new();
+    let mut work: Vec<(u32, usize)> = Vec::new();
+    let mut next_index = 0u32;
+    let mut next_component = 0u32;
     for root in 0..n {
         if index[root] != UNVISITED {
             continue;
         }
-        work.push((root, start[root]));
+        work.push((root as u32, start[root]));
         index[root] = next_index;
         low[root] = next_index;
         next_index += 1;
-        stack.push(root);
+        stack.push(root as u32);
         on_stack[root] = true;
         while let Some(&mut (node, ref mut cursor)) = work.last_mut() {
+            let node = node as usize;
             if *cursor < start[node + 1] {
-                let target = targets[*cursor];
+                let to = target(*cursor);
                 *cursor += 1;
-                if index[target] == UNVISITED {
-                    index[target] = next_index;
-                    low[target] = next_index;
+                if index[to] == UNVISITED {
+                    index[to] = next_index;
+                    low[to] = next_index;
                     next_index += 1;
-                    stack.push(target);
-                    on_stack[target] = true;
-                    work.push((target, start[target]));
-                } else if on_stack[target] {
-                    low[node] = low[node].min(index[target]);
+                    stack.push(to as u32);
+                    on_stack[to] = true;
+                    work.push((to as u32, start[to]));
+                } else if on_stack[to] {
+                    low[node] = low[node].min(index[to]);
                 }
                 continue;
             }
             work.pop();
             if let Some(&(parent, _)) = work.last() {
+                let parent = parent as usize;
                 low[parent] = low[parent].min(low[node]);
             }
             if low[node] == index[node] {
                 while let Some(member) = stack.pop() {
+                    let member = member as usize;
                     on_stack[member] = false;
                     component[member] = next_component;
                     if member == node {
@@ -1649,6 +1999,136 @@ mod tests {
         assert!(!detect(b"events: Ir\n"));
         assert!(!detect(b"fn=f\nevents: Ir\nfl=a\n"));
         assert!(!detect(b"events: Ir\nfn=f\n\0"));
+    }
+
+    /// A reader that hands out at most `step` bytes per read.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.bytes.len());
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reading_in_chunks_gives_what_parsing_bytes_gives() {
+        let mut long_line = b"events: Ir\nfn=f\n1 1\nfn=".to_vec();
+        long_line.extend(std::iter::repeat_n(b'a', MAX_LINE_BYTES + 1));
+        long_line.extend_from_slice(b"\n1 1\n");
+        let mut longest_allowed = b"events: Ir\nfn=".to_vec();
+        longest_allowed.extend(std::iter::repeat_n(b'b', MAX_LINE_BYTES - 3));
+        longest_allowed.extend_from_slice(b"\n1 1");
+        let texts: Vec<Vec<u8>> = [
+            "",
+            "events: Ir\nfl=a.c\nfn=f\n10 1\n+2 2\ncfn=g\ncalls=1 3\n* 4\nfn=g\n3 4",
+            "events: Ir\r\nfl=(1) a.c\r\nfn=(1) f\r\n1 2\r\n\r\n",
+            "events: Ir\nfn=f\n3 12x\n",
+            "events: Ir\nfn=f\ncfn=g\ncalls=1 0\n",
+            "events: Ir\nfn=f\n1 2\0\n",
+            "version: 1\ncreator: profdiff 0.1.0\nevents: ns\nfl=(1) ???\nfn=(1) (root)\n0 0\n\
+             cfi=(2) ~\ncfn=(2) exec\ncalls=1 0\n0 50\nfl=(2)\nfn=(2)\n0 50\n",
+        ]
+        .iter()
+        .map(|t| t.as_bytes().to_vec())
+        .chain([long_line, longest_allowed])
+        .collect();
+        let options = CallgrindOptions::default();
+        for text in &texts {
+            let expected = format!("{:?}", parse(text, "x", &options));
+            for step in [1, 2, 7, 4096, usize::MAX] {
+                let mut reader = Trickle { bytes: text, step };
+                let got = parse_reader(&mut reader, "x", &options).unwrap();
+                assert_eq!(format!("{got:?}"), expected, "step {step}");
+            }
+        }
+        // The reader's own errors come out as they are.
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        assert!(parse_reader(&mut Broken, "x", &options).is_err());
+    }
+
+    #[test]
+    fn calls_spread_over_several_blocks_make_one_edge() {
+        // f's calls to g come in three stretches, between which h calls g
+        // and f calls k: one f→g edge with the sums, in order of first
+        // appearance. Many stretches also make the edge list compact while
+        // parsing (COMPACT_EDGES is small in tests).
+        let mut text = String::from("events: Ir\nfl=a.c\n");
+        for round in 0..40 {
+            text.push_str("fn=f\n1 1\ncfn=g\ncalls=2 5\n1 10\ncfn=k\ncalls=1 6\n1 1\n");
+            text.push_str("cfn=g\ncalls=1 5\n1 3\n");
+            if round % 2 == 0 {
+                text.push_str("fn=h\n2 1\ncfn=g\ncalls=1 5\n2 7\n");
+            }
+        }
+        text.push_str("fn=g\n5 13\n");
+        let profile = parse_ok(&text);
+        let name = |id: usize| profile.functions[id].name.as_str();
+        let edges: Vec<(&str, &str, Option<u64>, Option<f64>)> = profile
+            .edges
+            .iter()
+            .map(|e| {
+                (
+                    name(e.caller),
+                    name(e.callee),
+                    e.calls(),
+                    e.inclusive_cost(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                ("f", "g", Some(120), Some(520.0)),
+                ("f", "k", Some(40), Some(40.0)),
+                ("h", "g", Some(20), Some(140.0)),
+            ]
+        );
+        assert_eq!(function(&profile, "g").calls, Some(140));
+        assert_eq!(function(&profile, "f").self_cost, 40.0);
+    }
+
+    #[test]
+    fn many_uncompressed_names_and_odd_bytes() {
+        // More names than the name cache starts with (it grows), each
+        // written out in full many times, as pyprof2calltree does.
+        let mut text = String::from("events: ns\n");
+        for caller in 0..300 {
+            text.push_str(&format!(
+                "fl=/src/m{}.py\nfn=f{caller}\n{caller} 1\n",
+                caller % 7
+            ));
+            for callee in [(caller + 1) % 300, (caller * 7) % 300] {
+                text.push_str(&format!(
+                    "cfl=/src/m{}.py\ncfn=f{callee}\ncalls=1 {callee}\n{caller} 2\n",
+                    callee % 7
+                ));
+            }
+        }
+        let profile = parse_ok(&text);
+        assert_eq!(profile.functions.len(), 300);
+        assert_eq!(profile.edges.len(), 600);
+        for (id, f) in profile.functions.iter().enumerate() {
+            assert_eq!(f.name, format!("f{id}"));
+            assert_eq!(f.file, Some(format!("/src/m{}.py", id % 7)));
+            assert_eq!(f.line, Some(id as u32));
+        }
+        // Two spellings that are not UTF-8 and decode alike are one name,
+        // as they read the same (and each is looked up again later).
+        let bytes = b"events: Ir\nfn=caf\xe9\n1 2\nfn=caf\xff\n1 3\nfn=caf\xe9\n1 4\n";
+        let profile = parse(bytes, "x", &CallgrindOptions::default()).unwrap();
+        assert_eq!(profile.functions.len(), 1);
+        assert_eq!(profile.functions[0].self_cost, 9.0);
     }
 
     #[test]

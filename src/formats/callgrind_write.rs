@@ -37,13 +37,42 @@
 //!
 //! The output depends only on the profile (functions and edges in model
 //! order), so it is deterministic.
+//!
+//! Profiles can hold millions of edges, so the per-call loop allocates
+//! nothing and goes through no formatting machinery: names are cleaned and
+//! interned once per function up front, edges are regrouped by caller into
+//! one compact array, and lines are assembled as bytes (integers formatted
+//! by hand) in a buffer handed to the writer in 64 KiB chunks.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use rustc_hash::FxHashMap;
 
 use super::callgrind::{strongly_connected, ROOT_NAME, UNKNOWN};
 use crate::model::{Function, Profile, Unit};
+
+/// A call as the writer's main loop reads it: edges are regrouped by caller
+/// into one compact array read front to back, so writing a caller's calls
+/// does not chase its edges across the model (which lists them in any order,
+/// pstats by callee).
+#[derive(Clone, Copy, Default)]
+struct Call {
+    callee: u32,
+    calls: u64,
+    /// Inclusive cost on the edge; NaN when the edge has none.
+    cost: f64,
+}
+
+/// What a `cfi=`/`cfn=`/`calls=` line needs of a callee, in one place:
+/// name table indices and the line.
+#[derive(Clone, Copy)]
+struct Target {
+    file: u32,
+    name: u32,
+    object: u32,
+    line: u32,
+}
 
 /// Writes `profile` as a callgrind file.
 pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
@@ -65,24 +94,54 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
 
     let functions = &profile.functions;
     let n = functions.len();
+    // Functions, and the names of files, functions and objects, are u32
+    // indices below (three extra names: ???, (root) and one spare).
+    if n > (u32::MAX - 3) as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "too many functions for a callgrind file",
+        ));
+    }
     let self_counts: Vec<u64> = functions.iter().map(|f| to_count(f.self_cost)).collect();
     let total = self_counts
         .iter()
         .fold(0u64, |sum, c| sum.saturating_add(*c));
 
-    // Edges by caller, in model order.
-    let mut outgoing: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut pairs = Vec::with_capacity(profile.edges.len());
-    for (index, edge) in profile.edges.iter().enumerate() {
-        if edge.caller < n && edge.callee < n {
-            outgoing[edge.caller].push(index);
-            pairs.push((edge.caller, edge.callee));
+    // Calls by caller, in model order: the calls of `id` are
+    // `calls[start[id]..start[id + 1]]`.
+    let valid = |caller: usize, callee: usize| caller < n && callee < n;
+    let mut start = vec![0usize; n + 1];
+    for edge in &profile.edges {
+        if valid(edge.caller, edge.callee) {
+            start[edge.caller + 1] += 1;
         }
     }
-    let component = strongly_connected(n, &pairs);
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut calls = vec![Call::default(); start[n]];
+    let mut fill = start[..n].to_vec();
+    for edge in &profile.edges {
+        if valid(edge.caller, edge.callee) {
+            let slot = &mut fill[edge.caller];
+            calls[*slot] = Call {
+                callee: edge.callee as u32,
+                calls: edge.calls().unwrap_or(0),
+                cost: edge.inclusive_cost().unwrap_or(f64::NAN),
+            };
+            *slot += 1;
+        }
+    }
+    drop(fill);
+    let component = {
+        // A compact copy: the search reads each target once, in its own order.
+        let targets: Vec<u32> = calls.iter().map(|call| call.callee).collect();
+        strongly_connected(&start, |k| targets[k] as usize)
+    };
     // What flows into each callee. Calls from outside the callee's cycle of
     // recursion (its strongly connected component) are its outermost calls:
     // their costs add up to its inclusive cost, calls from inside do not.
+    // (Summed in model order, as the float sums must not change.)
     let mut calls_in = vec![0u64; n];
     let mut known_outer = vec![0.0f64; n];
     let mut unknown_outer_calls = vec![0u64; n];
@@ -90,7 +149,7 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
     let mut unknown_edges = vec![0u64; n];
     for edge in &profile.edges {
         let (caller, callee) = (edge.caller, edge.callee);
-        if caller >= n || callee >= n {
+        if !valid(caller, callee) {
             continue;
         }
         let calls = edge.calls().unwrap_or(0);
@@ -110,6 +169,7 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
             None => {}
         }
     }
+    drop(component);
     // Calls no edge explains come from outside the profile: they go under
     // the synthetic root, and are outermost calls too.
     let unexplained: Vec<u64> = functions
@@ -117,6 +177,7 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
         .enumerate()
         .map(|(id, f)| f.calls.unwrap_or(0).saturating_sub(calls_in[id]))
         .collect();
+    drop(calls_in);
     // The callee's inclusive cost its known outermost calls leave unexplained
     // is shared by the root edge and the edges without a cost (the `profile`
     // module records call counts only), by share of the outermost calls:
@@ -136,41 +197,43 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
             remaining / (unknown_edges[callee] + u64::from(unexplained[callee] > 0)).max(1) as f64
         }
     };
-    let edge_inclusive = |index: usize| -> u64 {
-        let edge = &profile.edges[index];
-        match edge.inclusive_cost() {
-            Some(cost) => to_count(cost),
-            // A recursive call's cost is inside the outer call's already.
-            None if edge.caller == edge.callee => 0,
-            None => to_count(share(edge.callee, edge.calls().unwrap_or(0))),
-        }
-    };
     let root_edges: Vec<(usize, u64, u64)> = (0..n)
         .filter(|&id| unexplained[id] > 0)
         .map(|id| (id, unexplained[id], to_count(share(id, unexplained[id]))))
         .collect();
 
     let has_objects = functions.iter().any(|f| f.object.is_some());
-    let line_of = |id: usize| u64::from(functions[id].line.unwrap_or(0));
-    // Every name is looked up once here, not per call line.
+    // Every name is cleaned and interned once here, not per call line.
     let names = display_names(profile);
-    let file_names: Vec<String> = functions
+    let file_names: Vec<Cow<'_, str>> = functions
         .iter()
         .map(|f| clean(f.file.as_deref().unwrap_or(UNKNOWN)))
         .collect();
-    let object_names: Vec<String> = functions
-        .iter()
-        .map(|f| clean(f.object.as_deref().unwrap_or(UNKNOWN)))
-        .collect();
+    let object_names: Vec<Cow<'_, str>> = if has_objects {
+        functions
+            .iter()
+            .map(|f| clean(f.object.as_deref().unwrap_or(UNKNOWN)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut files = Table::default();
     let mut fns = Table::default();
     let mut objects = Table::default();
-    let file_ids: Vec<usize> = file_names.iter().map(|n| files.intern(n)).collect();
-    let fn_ids: Vec<usize> = names.iter().map(|n| fns.intern(n)).collect();
-    let object_ids: Vec<usize> = object_names.iter().map(|n| objects.intern(n)).collect();
+    let targets: Vec<Target> = (0..n)
+        .map(|id| Target {
+            file: files.intern(&file_names[id]),
+            name: fns.intern(&names[id]),
+            object: object_names.get(id).map_or(0, |name| objects.intern(name)),
+            line: functions[id].line.unwrap_or(0),
+        })
+        .collect();
     let unknown_file = files.intern(UNKNOWN);
     let unknown_object = objects.intern(UNKNOWN);
     let root_fn = fns.intern(ROOT_NAME);
+    files.done();
+    fns.done();
+    objects.done();
 
     let header = format!(
         "# callgrind format\nversion: 1\ncreator: profdiff {}\ncmd: {}\npositions: line\n\
@@ -198,41 +261,48 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
         fns.write(&mut out, b"fn=", root_fn);
         out.bytes(b"0 0\n");
         for &(callee, calls, inclusive) in &root_edges {
-            if has_objects && object_ids[callee] != unknown_object {
-                objects.write(&mut out, b"cob=", object_ids[callee]);
+            let target = targets[callee];
+            if has_objects && target.object != unknown_object {
+                objects.write(&mut out, b"cob=", target.object);
             }
-            files.write(&mut out, b"cfi=", file_ids[callee]);
-            fns.write(&mut out, b"cfn=", fn_ids[callee]);
-            out.call(calls, line_of(callee), 0, inclusive);
+            files.write(&mut out, b"cfi=", target.file);
+            fns.write(&mut out, b"cfn=", target.name);
+            out.call(calls, u64::from(target.line), 0, inclusive);
             out.flush_if_full()?;
         }
     }
 
     for id in 0..n {
         out.bytes(b"\n");
-        let object = object_ids[id];
-        if has_objects && current_object != Some(object) {
-            objects.write(&mut out, b"ob=", object);
-            current_object = Some(object);
+        let me = targets[id];
+        if has_objects && current_object != Some(me.object) {
+            objects.write(&mut out, b"ob=", me.object);
+            current_object = Some(me.object);
         }
-        let file = file_ids[id];
-        if current_file != Some(file) {
-            files.write(&mut out, b"fl=", file);
-            current_file = Some(file);
+        if current_file != Some(me.file) {
+            files.write(&mut out, b"fl=", me.file);
+            current_file = Some(me.file);
         }
-        fns.write(&mut out, b"fn=", fn_ids[id]);
-        let line = line_of(id);
+        fns.write(&mut out, b"fn=", me.name);
+        let line = u64::from(me.line);
         out.cost_line(line, self_counts[id]);
-        for &index in &outgoing[id] {
-            let edge = &profile.edges[index];
-            let callee = edge.callee;
-            if has_objects && object_ids[callee] != object {
-                objects.write(&mut out, b"cob=", object_ids[callee]);
+        for call in &calls[start[id]..start[id + 1]] {
+            let callee = call.callee as usize;
+            let target = targets[callee];
+            if has_objects && target.object != me.object {
+                objects.write(&mut out, b"cob=", target.object);
             }
-            files.write(&mut out, b"cfi=", file_ids[callee]);
-            fns.write(&mut out, b"cfn=", fn_ids[callee]);
-            let inclusive = edge_inclusive(index);
-            out.call(edge.calls().unwrap_or(0), line_of(callee), line, inclusive);
+            files.write(&mut out, b"cfi=", target.file);
+            fns.write(&mut out, b"cfn=", target.name);
+            let inclusive = if !call.cost.is_nan() {
+                to_count(call.cost)
+            } else if callee == id {
+                // A recursive call's cost is inside the outer call's already.
+                0
+            } else {
+                to_count(share(callee, call.calls))
+            };
+            out.call(call.calls, u64::from(target.line), line, inclusive);
             out.flush_if_full()?;
         }
         out.flush_if_full()?;
@@ -270,23 +340,35 @@ impl<'w> Sink<'w> {
             b"00010203040506070809101112131415161718192021222324252627282930313233343536373839\
             40414243444546474849505152535455565758596061626364656667686970717273747576777879\
             8081828384858687888990919293949596979899";
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
+        // The digits go straight into the buffer, into room made by one
+        // fixed-size extension that is then cut back to the digits (no call
+        // to memcpy, and no digits assembled elsewhere and read back).
+        let length = decimal_length(value);
+        let at = self.buffer.len();
+        self.buffer.extend_from_slice(&[0u8; 20]);
+        let digits = &mut self.buffer[at..at + length];
+        let mut end = length;
         while value >= 100 {
             let pair = (value % 100) as usize * 2;
             value /= 100;
-            start -= 2;
-            digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+            end -= 2;
+            digits[end..end + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
         }
         if value >= 10 {
             let pair = value as usize * 2;
-            start -= 2;
-            digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+            digits[..2].copy_from_slice(&PAIRS[pair..pair + 2]);
         } else {
-            start -= 1;
-            digits[start] = b'0' + value as u8;
+            digits[0] = b'0' + value as u8;
         }
-        self.buffer.extend_from_slice(&digits[start..]);
+        self.buffer.truncate(at + length);
+    }
+
+    /// `(ID)` and a newline.
+    fn reference(&mut self, key: &[u8], id: u32) {
+        self.bytes(key);
+        self.bytes(b"(");
+        self.number(u64::from(id));
+        self.bytes(b")\n");
     }
 
     /// `LINE COST`
@@ -319,6 +401,11 @@ impl<'w> Sink<'w> {
     }
 }
 
+/// Number of decimal digits of `value` (1 for 0).
+fn decimal_length(value: u64) -> usize {
+    value.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
 /// Object, file and name: what tells functions apart in a callgrind file.
 type NameKey<'p> = (Option<&'p str>, Option<&'p str>, &'p str);
 
@@ -328,22 +415,33 @@ fn name_key(f: &Function) -> NameKey<'_> {
 
 /// The `fn=` name of every function: its name, or `name:LINE` when its
 /// object and file hold that name at more than one line.
-fn display_names(profile: &Profile) -> Vec<String> {
-    // The first line seen per key, and whether another line turned up.
-    let mut seen: FxHashMap<NameKey<'_>, (Option<u32>, bool)> = FxHashMap::default();
-    for f in &profile.functions {
-        let entry = seen.entry(name_key(f)).or_insert((f.line, false));
-        if entry.0 != f.line {
-            entry.1 = true;
-        }
-    }
-    profile
+fn display_names(profile: &Profile) -> Vec<Cow<'_, str>> {
+    // Per key: the first line seen, and whether another line turned up.
+    let mut keys: FxHashMap<NameKey<'_>, usize> = FxHashMap::default();
+    let mut seen: Vec<(Option<u32>, bool)> = Vec::new();
+    let key_of: Vec<usize> = profile
         .functions
         .iter()
         .map(|f| {
+            let index = *keys.entry(name_key(f)).or_insert_with(|| {
+                seen.push((f.line, false));
+                seen.len() - 1
+            });
+            if seen[index].0 != f.line {
+                seen[index].1 = true;
+            }
+            index
+        })
+        .collect();
+    drop(keys);
+    profile
+        .functions
+        .iter()
+        .zip(key_of)
+        .map(|(f, key)| {
             let name = clean(&f.name);
-            if seen[&name_key(f)].1 {
-                format!("{name}:{}", f.line.unwrap_or(0))
+            if seen[key].1 {
+                Cow::Owned(format!("{name}:{}", f.line.unwrap_or(0)))
             } else {
                 name
             }
@@ -371,9 +469,9 @@ fn event_name(name: &str) -> String {
 }
 
 /// A name must stay on its line.
-fn clean(name: &str) -> String {
+fn clean(name: &str) -> Cow<'_, str> {
     if !name.contains(['\n', '\r', '\0']) {
-        return name.to_string();
+        return Cow::Borrowed(name);
     }
     name.chars()
         .map(|c| {
@@ -391,36 +489,44 @@ fn clean(name: &str) -> String {
 /// after. An empty name is written as is (`(id)` alone is a reference).
 #[derive(Default)]
 struct Table<'n> {
-    index: FxHashMap<&'n str, usize>,
+    index: FxHashMap<&'n str, u32>,
     names: Vec<&'n str>,
     /// Output id per interned name; 0 while not written yet.
-    ids: Vec<u64>,
-    next: u64,
+    ids: Vec<u32>,
+    next: u32,
 }
 
 impl<'n> Table<'n> {
-    fn intern(&mut self, name: &'n str) -> usize {
+    fn intern(&mut self, name: &'n str) -> u32 {
         *self.index.entry(name).or_insert_with(|| {
             self.names.push(name);
             self.ids.push(0);
-            self.names.len() - 1
+            (self.names.len() - 1) as u32
         })
     }
 
-    fn write(&mut self, out: &mut Sink<'_>, key: &[u8], index: usize) {
+    /// Interning is over: the lookup map goes.
+    fn done(&mut self) {
+        self.index = FxHashMap::default();
+    }
+
+    fn write(&mut self, out: &mut Sink<'_>, key: &[u8], index: u32) {
+        let index = index as usize;
+        // An empty name never gets an id: the common case (a name written
+        // before) needs only the id.
+        let id = self.ids[index];
+        if id != 0 {
+            return out.reference(key, id);
+        }
         out.bytes(key);
         let name = self.names[index];
         if name.is_empty() {
             return out.bytes(b"\n");
         }
-        out.bytes(b"(");
-        if self.ids[index] != 0 {
-            out.number(self.ids[index]);
-            return out.bytes(b")\n");
-        }
         self.next += 1;
         self.ids[index] = self.next;
-        out.number(self.next);
+        out.bytes(b"(");
+        out.number(u64::from(self.next));
         out.bytes(b") ");
         out.bytes(name.as_bytes());
         out.bytes(b"\n");
@@ -595,12 +701,25 @@ mod tests {
 
     #[test]
     fn numbers_match_display() {
-        for value in [0, 7, 10, 99, 100, 101, 12345, 1_000_000, u64::MAX] {
+        let powers = (0..20).map(|k| 10u64.pow(k));
+        let boundaries = powers.flat_map(|p| [p - 1, p, p + 1]);
+        for value in boundaries.chain([12345, 9_876_543_210, u64::MAX - 1, u64::MAX]) {
             let mut bytes = Vec::new();
             let mut sink = Sink::new(&mut bytes);
             sink.number(value);
             sink.finish().unwrap();
             assert_eq!(String::from_utf8(bytes).unwrap(), value.to_string());
         }
+        // In a row, after other bytes: each number is cut back to its digits.
+        let values = [5, 0, 123_456_789_012, 42, u64::MAX, 7];
+        let mut bytes = Vec::new();
+        let mut sink = Sink::new(&mut bytes);
+        for value in values {
+            sink.bytes(b"x");
+            sink.number(value);
+        }
+        sink.finish().unwrap();
+        let expected: String = values.iter().map(|v| format!("x{v}")).collect();
+        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
     }
 }
