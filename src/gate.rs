@@ -143,6 +143,36 @@ pub struct Violation {
     pub limit: f64,
 }
 
+/// `(base, new, limit)` of a broken rule.
+type Excess = (Option<f64>, f64, f64);
+
+impl Violation {
+    fn of(key: &str, display: &str, rule: Rule, (base, new, limit): Excess) -> Self {
+        Violation {
+            key: key.to_string(),
+            display: display.to_string(),
+            rule,
+            base,
+            new,
+            limit,
+        }
+    }
+
+    /// A whole-profile rule, reported under [`TOTAL_KEY`].
+    fn total(rule: Rule, excess: Excess) -> Self {
+        Violation::of(TOTAL_KEY, TOTAL_KEY, rule, excess)
+    }
+}
+
+/// The time rules' names for a unit: `(total, per function)`.
+fn time_rules(unit: &Unit) -> (Rule, Rule) {
+    if unit.is_time() {
+        (Rule::TotalTime, Rule::InclusiveTime)
+    } else {
+        (Rule::TotalCost, Rule::InclusiveCost)
+    }
+}
+
 /// The gate's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -163,36 +193,18 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
     let floor = options
         .time_noise_floor
         .unwrap_or_else(|| default_noise_floor(&diff.unit));
-    let (total_rule, inclusive_rule) = if diff.unit.is_time() {
-        (Rule::TotalTime, Rule::InclusiveTime)
-    } else {
-        (Rule::TotalCost, Rule::InclusiveCost)
-    };
+    let (total_rule, inclusive_rule) = time_rules(&diff.unit);
     let mut violations = Vec::new();
     let totals_checked = options.filter.is_empty();
     if totals_checked {
         if let Some((base, new, limit)) =
             calls_excess(&diff.total_calls, true, true, options.max_calls_increase)
         {
-            violations.push(Violation {
-                key: TOTAL_KEY.to_string(),
-                display: TOTAL_KEY.to_string(),
-                rule: Rule::TotalCalls,
-                base,
-                new,
-                limit,
-            });
+            violations.push(Violation::total(Rule::TotalCalls, (base, new, limit)));
         }
         if let Some(pct) = options.max_time_increase_pct {
             if let Some((base, new, limit)) = cost_excess(&diff.total_cost, pct, floor) {
-                violations.push(Violation {
-                    key: TOTAL_KEY.to_string(),
-                    display: TOTAL_KEY.to_string(),
-                    rule: total_rule,
-                    base,
-                    new,
-                    limit,
-                });
+                violations.push(Violation::total(total_rule, (base, new, limit)));
             }
         }
     }
@@ -203,14 +215,8 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
             continue;
         }
         functions_checked += 1;
-        let violation = |rule, (base, new, limit)| Violation {
-            key: function.key.clone(),
-            display: function.display.clone(),
-            rule,
-            base,
-            new,
-            limit,
-        };
+        let violation =
+            |rule, excess| Violation::of(&function.key, &function.display, rule, excess);
         if let Some(numbers) = calls_excess(
             &function.calls,
             function.base_id.is_some(),
@@ -248,11 +254,7 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
     let floor = options
         .time_noise_floor
         .unwrap_or_else(|| default_noise_floor(&diff.unit));
-    let (total_rule, inclusive_rule) = if diff.unit.is_time() {
-        (Rule::TotalTime, Rule::InclusiveTime)
-    } else {
-        (Rule::TotalCost, Rule::InclusiveCost)
-    };
+    let (total_rule, inclusive_rule) = time_rules(&diff.unit);
     let medians = |metric: &MetricRuns| Change {
         base: metric.base_spread.map(|s| s.median),
         new: metric.new_spread.map(|s| s.median),
@@ -262,14 +264,7 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
     if let (true, Some(pct)) = (totals_checked, options.max_time_increase_pct) {
         if diff.total_cost.verdict == stats::Verdict::Significant {
             if let Some((base, new, limit)) = cost_excess(&medians(&diff.total_cost), pct, floor) {
-                violations.push(Violation {
-                    key: TOTAL_KEY.to_string(),
-                    display: TOTAL_KEY.to_string(),
-                    rule: total_rule,
-                    base,
-                    new,
-                    limit,
-                });
+                violations.push(Violation::total(total_rule, (base, new, limit)));
             }
         }
     }
@@ -280,14 +275,8 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
             continue;
         }
         functions_checked += 1;
-        let violation = |rule, (base, new, limit)| Violation {
-            key: function.key.clone(),
-            display: function.display.clone(),
-            rule,
-            base,
-            new,
-            limit,
-        };
+        let violation =
+            |rule, excess| Violation::of(&function.key, &function.display, rule, excess);
         // A median of counts can fall between two integers; round it up so
         // a count that grew in half the runs is not excused.
         let median_count =
@@ -337,7 +326,7 @@ fn calls_excess(
     base_present: bool,
     new_present: bool,
     max_increase: u64,
-) -> Option<(Option<f64>, f64, f64)> {
+) -> Option<Excess> {
     if (base_present && calls.base.is_none()) || (new_present && calls.new.is_none()) {
         return None;
     }
@@ -350,7 +339,7 @@ fn calls_excess(
 /// `(base, new, limit)` when the cost grew by more than `pct` percent of the
 /// base and by more than `floor`. An absent base counts as 0, where no
 /// percentage helps and only the floor applies.
-fn cost_excess(cost: &Change<f64>, pct: f64, floor: f64) -> Option<(Option<f64>, f64, f64)> {
+fn cost_excess(cost: &Change<f64>, pct: f64, floor: f64) -> Option<Excess> {
     let new = cost.new?;
     let base = cost.base;
     let base_value = base.unwrap_or(0.0);
