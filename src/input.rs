@@ -78,6 +78,36 @@ pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
         (None, false) => Some(detect(&bytes, path)?),
         (None, true) => None,
     };
+    // Callgrind files are line-oriented and can be large: parse them as they
+    // stream in instead of holding the whole file (valgrind users compare
+    // peak memory with callgrind_annotate's).
+    if !gzipped && format == Some(Format::Callgrind) {
+        let limit = MAX_INPUT_BYTES - bytes.len() as u64;
+        let mut rest = (&mut reader).take(limit + 1);
+        let mut stream = (&bytes[..]).chain(&mut rest);
+        let parsed = callgrind::parse_reader(
+            &mut stream,
+            path,
+            &callgrind::CallgrindOptions {
+                metric: options.metric.clone(),
+            },
+        )
+        .map_err(io_error)?;
+        if rest.limit() == 0 {
+            return Err(Error::Input {
+                path: path.to_string(),
+                message: format!(
+                    "larger than {} GiB, refusing to read it",
+                    MAX_INPUT_BYTES >> 30
+                ),
+            });
+        }
+        return parsed.map_err(|error| Error::Parse {
+            path: path.to_string(),
+            format: Format::Callgrind.name(),
+            error,
+        });
+    }
     (&mut reader)
         .take(MAX_INPUT_BYTES + 1 - bytes.len() as u64)
         .read_to_end(&mut bytes)
