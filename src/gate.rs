@@ -208,39 +208,17 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
             }
         }
     }
-    let mut functions_checked = 0;
-    let mut per_function = Vec::new();
+    let mut judge = Judge::new(options, floor, inclusive_rule);
     for function in &diff.functions {
-        if !options.filter.matches(&function.key, &function.display) {
-            continue;
-        }
-        functions_checked += 1;
-        let violation =
-            |rule, excess| Violation::of(&function.key, &function.display, rule, excess);
-        if let Some(numbers) = calls_excess(
+        judge.function(
+            &function.key,
+            &function.display,
             &function.calls,
-            function.base_id.is_some(),
-            function.new_id.is_some(),
-            options.max_calls_increase,
-        ) {
-            per_function.push(violation(Rule::Calls, numbers));
-        }
-        if let Some(pct) = options.max_time_increase_pct {
-            if let Some(numbers) = cost_excess(&function.inclusive_cost, pct, floor) {
-                per_function.push(violation(inclusive_rule, numbers));
-            }
-        }
+            (function.base_id.is_some(), function.new_id.is_some()),
+            Some(&function.inclusive_cost),
+        );
     }
-    // The diff's row order depends on the caller's --sort; a verdict must not.
-    per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
-    violations.extend(per_function);
-    Verdict {
-        regressed: !violations.is_empty(),
-        violations,
-        unit: diff.unit.clone(),
-        functions_checked,
-        totals_checked,
-    }
+    judge.verdict(violations, &diff.unit, totals_checked)
 }
 
 /// Judges a comparison of several runs per side (`diff --base … --new …`).
@@ -268,15 +246,8 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
             }
         }
     }
-    let mut functions_checked = 0;
-    let mut per_function = Vec::new();
+    let mut judge = Judge::new(options, floor, inclusive_rule);
     for function in &diff.functions {
-        if !options.filter.matches(&function.key, &function.display) {
-            continue;
-        }
-        functions_checked += 1;
-        let violation =
-            |rule, excess| Violation::of(&function.key, &function.display, rule, excess);
         // A median of counts can fall between two integers; round it up so
         // a count that grew in half the runs is not excused.
         let median_count =
@@ -289,30 +260,81 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
         let base_present =
             present(&function.calls.base) || function.self_cost.base_spread.is_some();
         let new_present = present(&function.calls.new) || function.self_cost.new_spread.is_some();
-        if let Some(numbers) = calls_excess(
+        // Noise never fails the gate: only significant changes face the time rule.
+        let inclusive = (function.inclusive_cost.verdict == stats::Verdict::Significant)
+            .then(|| medians(&function.inclusive_cost));
+        judge.function(
+            &function.key,
+            &function.display,
             &calls,
-            base_present,
-            new_present,
-            options.max_calls_increase,
-        ) {
-            per_function.push(violation(Rule::Calls, numbers));
+            (base_present, new_present),
+            inclusive.as_ref(),
+        );
+    }
+    judge.verdict(violations, &diff.unit, totals_checked)
+}
+
+/// The per-function rules, shared by [`evaluate`] and [`evaluate_runs`].
+struct Judge<'o> {
+    options: &'o GateOptions,
+    floor: f64,
+    inclusive_rule: Rule,
+    checked: usize,
+    violations: Vec<Violation>,
+}
+
+impl<'o> Judge<'o> {
+    fn new(options: &'o GateOptions, floor: f64, inclusive_rule: Rule) -> Self {
+        Judge {
+            options,
+            floor,
+            inclusive_rule,
+            checked: 0,
+            violations: Vec::new(),
         }
-        if let Some(pct) = options.max_time_increase_pct {
-            if function.inclusive_cost.verdict == stats::Verdict::Significant {
-                if let Some(numbers) = cost_excess(&medians(&function.inclusive_cost), pct, floor) {
-                    per_function.push(violation(inclusive_rule, numbers));
-                }
+    }
+
+    /// Applies the call rule, and the time rule when `inclusive` is given,
+    /// to one function the filter selects. `present` says on which sides
+    /// the function exists (see [`calls_excess`]).
+    fn function(
+        &mut self,
+        key: &str,
+        display: &str,
+        calls: &Change<Count>,
+        (base_present, new_present): (bool, bool),
+        inclusive: Option<&Change<f64>>,
+    ) {
+        if !self.options.filter.matches(key, display) {
+            return;
+        }
+        self.checked += 1;
+        let max_calls = self.options.max_calls_increase;
+        if let Some(excess) = calls_excess(calls, base_present, new_present, max_calls) {
+            self.violations
+                .push(Violation::of(key, display, Rule::Calls, excess));
+        }
+        if let (Some(pct), Some(inclusive)) = (self.options.max_time_increase_pct, inclusive) {
+            if let Some(excess) = cost_excess(inclusive, pct, self.floor) {
+                self.violations
+                    .push(Violation::of(key, display, self.inclusive_rule, excess));
             }
         }
     }
-    per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
-    violations.extend(per_function);
-    Verdict {
-        regressed: !violations.is_empty(),
-        violations,
-        unit: diff.unit.clone(),
-        functions_checked,
-        totals_checked,
+
+    /// Totals first, then functions by key: the caller's row order (its
+    /// --sort) must not change a verdict.
+    fn verdict(self, mut violations: Vec<Violation>, unit: &Unit, totals_checked: bool) -> Verdict {
+        let mut per_function = self.violations;
+        per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
+        violations.extend(per_function);
+        Verdict {
+            regressed: !violations.is_empty(),
+            violations,
+            unit: unit.clone(),
+            functions_checked: self.checked,
+            totals_checked,
+        }
     }
 }
 
