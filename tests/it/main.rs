@@ -9,6 +9,7 @@ mod gate;
 mod lambda;
 mod merge;
 mod pstats_fixtures;
+mod realworld;
 mod snapshot;
 mod stats;
 

@@ -1,0 +1,203 @@
+//! Verdicts on real code: profiles of black, a program nobody on the project
+//! wrote (fixtures/realworld/README.md). Expectations come from black's
+//! source (`black-pairs.json`), Python's pstats (`*.expected.json.gz`) and
+//! the producers, never from profdiff.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use profdiff::align::{self, AlignOptions};
+use profdiff::input::{self, LoadOptions};
+use profdiff::Profile;
+use serde_json::Value;
+
+use crate::{profdiff, stdout};
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/realworld")
+        .join(name)
+}
+
+pub fn load(name: &str) -> Profile {
+    let path = fixture(name);
+    input::load(path.to_str().unwrap(), &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A recorded path as `black-pairs.json` names it: below `site-packages/`,
+/// or `STDLIB/…` for the standard library.
+fn oracle_file(path: &str) -> Option<String> {
+    if let Some((_, rest)) = path.split_once("/site-packages/") {
+        return Some(rest.to_string());
+    }
+    path.split_once("/lib/python3.11/")
+        .map(|(_, rest)| format!("STDLIB/{rest}"))
+}
+
+/// (file, name, line) → function id, for one profile.
+fn index(profile: &Profile) -> HashMap<(String, String, u32), usize> {
+    profile
+        .functions
+        .iter()
+        .enumerate()
+        .filter_map(|(id, f)| {
+            let file = oracle_file(f.file.as_deref()?)?;
+            Some(((file, f.name.clone(), f.line?), id))
+        })
+        .collect()
+}
+
+fn oracle() -> Value {
+    let text = std::fs::read_to_string(fixture("black-pairs.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn location(entry: &Value, line_field: &str) -> (String, String, u32) {
+    (
+        entry["file"].as_str().unwrap().to_string(),
+        entry["name"].as_str().unwrap().to_string(),
+        entry[line_field].as_u64().unwrap() as u32,
+    )
+}
+
+#[test]
+fn same_name_functions_pair_where_their_code_went() {
+    let base = load("black-23.12.1.prof.gz");
+    let new = load("black-24.8.0.prof.gz");
+    let aligned = align::align(&base, &new, &AlignOptions::default());
+    let (base_index, new_index) = (index(&base), index(&new));
+    let mut row_of_base = vec![usize::MAX; base.functions.len()];
+    let mut row_of_new = vec![usize::MAX; new.functions.len()];
+    for (row, a) in aligned.iter().enumerate() {
+        if let Some(id) = a.base {
+            row_of_base[id] = row;
+        }
+        if let Some(id) = a.new {
+            row_of_new[id] = row;
+        }
+    }
+    let oracle = oracle();
+
+    // Every pair of identical code (unique text in both versions) is one row,
+    // apart from two module-level dictcomps of tokenize.py that a profile
+    // cannot tell apart (fixtures/realworld/README.md): each is called once
+    // by `<module>`, between the same neighbours as six others.
+    let pairs = oracle["pairs"].as_array().unwrap();
+    assert!(pairs.len() > 200, "{} pairs", pairs.len());
+    let mut unpaired = Vec::new();
+    for pair in pairs {
+        let x = base_index[&location(pair, "base_line")];
+        let y = new_index[&location(pair, "new_line")];
+        if row_of_base[x] != row_of_new[y] {
+            let (bx, ny) = (&aligned[row_of_base[x]], &aligned[row_of_new[y]]);
+            assert!(
+                bx.new.is_none() && ny.base.is_none(),
+                "{pair}: paired with other code ({bx:?}, {ny:?})"
+            );
+            unpaired.push(format!(
+                "{} {} {}",
+                pair["file"].as_str().unwrap(),
+                pair["name"].as_str().unwrap(),
+                pair["base_line"]
+            ));
+        }
+    }
+    assert_eq!(
+        unpaired,
+        [
+            "blib2to3/pgen2/tokenize.py <dictcomp> 173",
+            "blib2to3/pgen2/tokenize.py <dictcomp> 174"
+        ]
+    );
+
+    // No row pairs two different pieces of code when either still exists
+    // unchanged in the other version.
+    let hash_of = |side: &str| -> HashMap<(String, String, u32), String> {
+        oracle["functions"][side]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (location(f, "line"), f["sha1"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let (base_hash, new_hash) = (hash_of("base"), hash_of("new"));
+    let texts = |file: &str, side: &str| -> HashSet<String> {
+        oracle["files"][file][side]
+            .as_array()
+            .map(|a| a.iter().map(|h| h.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut checked = 0;
+    for row in &aligned {
+        let (Some(x), Some(y)) = (row.base, row.new) else {
+            continue;
+        };
+        let (fx, fy) = (&base.functions[x], &new.functions[y]);
+        let Some(file) = fx.file.as_deref().and_then(oracle_file) else {
+            continue;
+        };
+        let bx = (file.clone(), fx.name.clone(), fx.line.unwrap_or(0));
+        let ny = (
+            fy.file.as_deref().and_then(oracle_file).unwrap(),
+            fy.name.clone(),
+            fy.line.unwrap_or(0),
+        );
+        let (Some(hx), Some(hy)) = (base_hash.get(&bx), new_hash.get(&ny)) else {
+            continue;
+        };
+        checked += 1;
+        if hx != hy {
+            assert!(
+                !texts(&file, "new_texts").contains(hx) && !texts(&file, "base_texts").contains(hy),
+                "{} paired with {}: each has an unchanged twin elsewhere",
+                row.key,
+                fy.line.unwrap()
+            );
+        }
+    }
+    assert!(checked > 200, "{checked} rows of repeated names checked");
+}
+
+#[test]
+fn the_moved_genexpr_is_not_a_change_in_calls() {
+    // black/linegen.py, `rhs_head_contains_brackets = any(`: line 921 in
+    // 23.12.1, 960 in 24.8.0 (black's source); 153 calls in both (pstats).
+    let output = profdiff(&[
+        "diff",
+        "fixtures/realworld/black-23.12.1.prof.gz",
+        "fixtures/realworld/black-24.8.0.prof.gz",
+        "--include",
+        r"linegen\.py:<genexpr>",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let doc: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let rows = doc["functions"].as_array().unwrap();
+    let moved = rows
+        .iter()
+        .find(|r| r["line"]["base"] == 921)
+        .expect("the genexpr at 921");
+    assert_eq!(moved["line"]["new"], 960);
+    assert_eq!(moved["calls"]["base"], 153);
+    assert_eq!(moved["calls"]["new"], 153);
+    assert!(rows
+        .iter()
+        .all(|r| r["line"]["new"] != 960 || r["line"]["base"] == 921));
+
+    let gate = profdiff(&[
+        "diff",
+        "fixtures/realworld/black-23.12.1.prof.gz",
+        "fixtures/realworld/black-24.8.0.prof.gz",
+        "--include",
+        r"linegen\.py:<genexpr>",
+        "--fail-on-regression",
+    ]);
+    // The one genexpr that is new code (line 1045, 24 calls) fails the gate;
+    // the moved one does not.
+    let err = crate::stderr(&gate);
+    assert_eq!(gate.status.code(), Some(1), "{err}");
+    assert!(err.contains("linegen.py:1045(<genexpr>)"), "{err}");
+    assert!(!err.contains(":960"), "{err}");
+}
