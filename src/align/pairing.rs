@@ -1,18 +1,14 @@
-//! Matching within a group: by name when no name repeats, otherwise by
-//! diffing the sequences of names with `similar`.
+//! Matching within a group: by name when no name repeats, otherwise by the
+//! evidence [`super::repeated`] weighs.
 
 use std::cmp::Ordering;
-use std::convert::Infallible;
-use std::iter;
-
-use similar::algorithms::{diff_slices, DiffHook};
-use similar::Algorithm;
 
 use crate::model::FunctionId;
 
 use super::keys::{build_key, collisions_possible, make_unique, push_numbered};
+use super::repeated::align_repeated;
 use super::side::{Interner, Side};
-use super::{Aligned, FxMap};
+use super::Aligned;
 
 /// Function ids bucketed by group (a counting sort, so ids stay in order).
 struct Buckets {
@@ -78,7 +74,7 @@ pub(super) fn align_sides(base: &Side<'_>, new: &Side<'_>) -> Vec<Aligned> {
                 });
             }
         } else {
-            let rows = align_sequences(b, n, base, new);
+            let rows = align_repeated(b, n, base, new);
             push_numbered(prefix, &rows, base, new, &mut out);
         }
     }
@@ -176,104 +172,4 @@ fn pair_by_name(
     }
     scratch.rows.sort_unstable_by_key(|row| row.0);
     true
-}
-
-/// Collects the equal runs a diff reports.
-#[derive(Default)]
-struct EqualRuns(Vec<(usize, usize, usize)>);
-
-impl DiffHook for EqualRuns {
-    type Error = Infallible;
-
-    fn equal(&mut self, old_index: usize, new_index: usize, len: usize) -> Result<(), Infallible> {
-        self.0.push((old_index, new_index, len));
-        Ok(())
-    }
-}
-
-/// Aligns a group with repeated names: the sequences of names in line order
-/// are diffed, then unique leftovers pair. Rows come in aligned line order.
-fn align_sequences(
-    b: &[FunctionId],
-    n: &[FunctionId],
-    base: &Side<'_>,
-    new: &Side<'_>,
-) -> Vec<Row> {
-    let mut b = b.to_vec();
-    let mut n = n.to_vec();
-    // Functions without a line keep their recorded order (ids break ties).
-    b.sort_unstable_by_key(|&id| (base.line(id), id));
-    n.sort_unstable_by_key(|&id| (new.line(id), id));
-
-    // Back to front, so an ambiguous duplicate stays with the function after
-    // it (see the module docs).
-    let old_names: Vec<&str> = b.iter().rev().map(|&id| base.label(id)).collect();
-    let new_names: Vec<&str> = n.iter().rev().map(|&id| new.label(id)).collect();
-    let mut runs = EqualRuns::default();
-    diff_slices(Algorithm::Patience, &mut runs, &old_names, &new_names)
-        .unwrap_or_else(|never| match never {});
-
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for (old_index, new_index, len) in runs.0 {
-        for k in 0..len {
-            pairs.push((b.len() - 1 - (old_index + k), n.len() - 1 - (new_index + k)));
-        }
-    }
-    pairs.sort_unstable();
-
-    // Interleave: between two pairs, the base-only functions, then the
-    // new-only ones.
-    let mut rows: Vec<Row> = Vec::with_capacity(b.len() + n.len() - pairs.len());
-    let (mut i, mut j) = (0, 0);
-    for (pi, pj) in pairs.iter().copied().chain(iter::once((b.len(), n.len()))) {
-        rows.extend(b[i..pi].iter().map(|&x| (Some(x), None)));
-        rows.extend(n[j..pj].iter().map(|&y| (None, Some(y))));
-        if pi < b.len() {
-            rows.push((Some(b[pi]), Some(n[pj])));
-        }
-        i = pi + 1;
-        j = pj + 1;
-    }
-
-    pair_unique_leftovers(&mut rows, base, new);
-    rows
-}
-
-/// A name left over exactly once on each side is one function that moved
-/// past another; pair it, at its new position.
-fn pair_unique_leftovers(rows: &mut Vec<Row>, base: &Side<'_>, new: &Side<'_>) {
-    #[derive(Default)]
-    struct Leftover {
-        base_count: usize,
-        base_row: usize,
-        new_count: usize,
-        new_row: usize,
-    }
-    let mut leftovers: FxMap<&str, Leftover> = FxMap::default();
-    for (index, row) in rows.iter().enumerate() {
-        match *row {
-            (Some(x), None) => {
-                let entry = leftovers.entry(base.label(x)).or_default();
-                entry.base_count += 1;
-                entry.base_row = index;
-            }
-            (None, Some(y)) => {
-                let entry = leftovers.entry(new.label(y)).or_default();
-                entry.new_count += 1;
-                entry.new_row = index;
-            }
-            _ => {}
-        }
-    }
-    let mut paired = false;
-    // Each pairing touches its own two rows, so iteration order is irrelevant.
-    for entry in leftovers.values() {
-        if entry.base_count == 1 && entry.new_count == 1 {
-            rows[entry.new_row].0 = rows[entry.base_row].0.take();
-            paired = true;
-        }
-    }
-    if paired {
-        rows.retain(|row| row.0.is_some() || row.1.is_some());
-    }
 }

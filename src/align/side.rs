@@ -2,9 +2,10 @@
 //! and line, and the interning of groups shared by both sides.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::hash::BuildHasher;
 
-use crate::model::{Function, FunctionId, Profile};
+use crate::model::{Edge, Function, FunctionId, Profile};
 
 use super::display_name;
 use super::keys::{builtin_label, key_class, object_basename, strip_addresses, KeyClass};
@@ -22,6 +23,10 @@ enum Prefix<'a> {
 /// One profile prepared for alignment.
 pub(super) struct Side<'a> {
     pub(super) functions: &'a [Function],
+    edges: &'a [Edge],
+    /// Per function, the hash of its set of callers' prefixes and labels;
+    /// built on first use, since only groups with repeated names need it.
+    caller_signatures: OnceCell<Vec<u64>>,
     files: FileTable,
     prefixes: Vec<Prefix<'a>>,
     /// The key's part after the prefix: the name, or the whole key for
@@ -83,6 +88,8 @@ impl<'a> Side<'a> {
         }
         Side {
             functions,
+            edges: &profile.edges,
+            caller_signatures: OnceCell::new(),
             files,
             prefixes,
             labels,
@@ -94,6 +101,41 @@ impl<'a> Side<'a> {
 
     pub(super) fn label(&self, id: FunctionId) -> &str {
         &self.labels[id]
+    }
+
+    /// A hash of the set of the function's callers, each by prefix and
+    /// label (no line, no ordinal), comparable across profiles: evidence for
+    /// pairing same-name functions.
+    pub(super) fn caller_signature(&self, id: FunctionId) -> u64 {
+        self.caller_signatures
+            .get_or_init(|| self.all_caller_signatures())[id]
+    }
+
+    fn all_caller_signatures(&self) -> Vec<u64> {
+        let caller_hash = |caller: FunctionId| {
+            let prefix = match self.prefixes[caller] {
+                Prefix::None => "",
+                Prefix::File(file) => &self.files.names[file as usize],
+                Prefix::Object(object) => object,
+            };
+            rustc_hash::FxBuildHasher.hash_one((prefix, &*self.labels[caller]))
+        };
+        let mut callers: Vec<Vec<u64>> = vec![Vec::new(); self.functions.len()];
+        for edge in self.edges {
+            if edge.caller < self.functions.len() {
+                if let Some(list) = callers.get_mut(edge.callee) {
+                    list.push(caller_hash(edge.caller));
+                }
+            }
+        }
+        callers
+            .into_iter()
+            .map(|mut hashes| {
+                hashes.sort_unstable();
+                hashes.dedup();
+                rustc_hash::FxBuildHasher.hash_one(&hashes)
+            })
+            .collect()
     }
 
     /// Sort key for "line order": unknown lines first, like `Option`'s order.

@@ -288,9 +288,17 @@ fn duplicate_names_pair_in_line_order() {
     );
 }
 
+fn with_calls(mut function: Function, calls: u64) -> Function {
+    function.calls = Some(calls);
+    function.primitive_calls = Some(calls);
+    function
+}
+
 #[test]
-fn inserted_class_does_not_shift_later_duplicates() {
-    // Circle, Square → Circle, Triangle, Square.
+fn inserted_class_with_no_evidence_is_not_guessed() {
+    // Circle, Square → Circle, Triangle, Square. From lines alone the base's
+    // second `__init__` could be either new one: the anchor before it
+    // (circumference) says line 9, the anchor after it (diagonal) says 16.
     let base = profile(vec![
         src("/app/shapes.py", 2, "__init__"),
         src("/app/shapes.py", 5, "circumference"),
@@ -311,11 +319,96 @@ fn inserted_class_does_not_shift_later_duplicates() {
             ("shapes.py:__init__#1".into(), Some(0), Some(0)),
             ("shapes.py:circumference".into(), Some(1), Some(1)),
             ("shapes.py:__init__#2".into(), None, Some(2)),
+            ("shapes.py:__init__#3".into(), Some(2), None),
+            ("shapes.py:hypotenuse".into(), None, Some(3)),
+            ("shapes.py:__init__#4".into(), None, Some(4)),
+            ("shapes.py:diagonal".into(), Some(3), Some(5)),
+        ]
+    );
+}
+
+#[test]
+fn inserted_class_pairs_by_call_counts() {
+    // As above, but Square is built 4 times on both sides and Triangle once:
+    // the call counts single out the partner.
+    let base = profile(vec![
+        with_calls(src("/app/shapes.py", 2, "__init__"), 7),
+        with_calls(src("/app/shapes.py", 5, "circumference"), 7),
+        with_calls(src("/app/shapes.py", 9, "__init__"), 4),
+        with_calls(src("/app/shapes.py", 12, "diagonal"), 4),
+    ]);
+    let new = profile(vec![
+        with_calls(src("/app/shapes.py", 2, "__init__"), 7),
+        with_calls(src("/app/shapes.py", 5, "circumference"), 7),
+        with_calls(src("/app/shapes.py", 9, "__init__"), 1),
+        with_calls(src("/app/shapes.py", 12, "hypotenuse"), 1),
+        with_calls(src("/app/shapes.py", 16, "__init__"), 4),
+        with_calls(src("/app/shapes.py", 19, "diagonal"), 4),
+    ]);
+    assert_eq!(
+        rows(&base, &new, &opts()),
+        vec![
+            ("shapes.py:__init__#1".into(), Some(0), Some(0)),
+            ("shapes.py:circumference".into(), Some(1), Some(1)),
+            ("shapes.py:__init__#2".into(), None, Some(2)),
             ("shapes.py:hypotenuse".into(), None, Some(3)),
             ("shapes.py:__init__#3".into(), Some(2), Some(4)),
             ("shapes.py:diagonal".into(), Some(3), Some(5)),
         ]
     );
+}
+
+#[test]
+fn line_shift_of_the_anchor_before_pairs_a_genexpr() {
+    // black 23.12.1 → 24.8.0, linegen.py: a genexpr inside
+    // `_maybe_split_omitting_optional_parens` moved 921 → 960 with its
+    // function (878 → 917); a new genexpr appeared at 1045 in a function
+    // that is not in the base. The shift of the function before it (+39)
+    // points at 960; call counts differ, so only the shift can tell.
+    let base = profile(vec![
+        with_calls(
+            src("/v/site-packages/black/linegen.py", 100, "<genexpr>"),
+            5,
+        ),
+        with_calls(
+            src("/v/site-packages/black/linegen.py", 878, "_maybe_split"),
+            153,
+        ),
+        with_calls(
+            src("/v/site-packages/black/linegen.py", 921, "<genexpr>"),
+            153,
+        ),
+        with_calls(src("/v/site-packages/black/linegen.py", 1500, "tail"), 1),
+    ]);
+    let new = profile(vec![
+        with_calls(
+            src("/v/site-packages/black/linegen.py", 100, "<genexpr>"),
+            5,
+        ),
+        with_calls(
+            src("/v/site-packages/black/linegen.py", 917, "_maybe_split"),
+            153,
+        ),
+        with_calls(
+            src("/v/site-packages/black/linegen.py", 960, "<genexpr>"),
+            140,
+        ),
+        with_calls(
+            src("/v/site-packages/black/linegen.py", 1040, "_prefer_rhs"),
+            24,
+        ),
+        with_calls(
+            src("/v/site-packages/black/linegen.py", 1045, "<genexpr>"),
+            24,
+        ),
+        with_calls(src("/v/site-packages/black/linegen.py", 1600, "tail"), 1),
+    ]);
+    let aligned = rows(&base, &new, &opts());
+    assert!(
+        aligned.contains(&("black/linegen.py:<genexpr>#2".into(), Some(2), Some(2))),
+        "{aligned:?}"
+    );
+    assert!(aligned.contains(&("black/linegen.py:<genexpr>#3".into(), None, Some(4))));
 }
 
 #[test]
