@@ -35,4 +35,6 @@ pub mod stats;
 pub mod wire;
 
 pub use error::{Error, ParseError, Position, Result};
-pub use model::{Edge, Format, Function, FunctionId, FunctionKind, Profile, ProfileMeta, Unit};
+pub use model::{
+    DeclaredTotals, Edge, Format, Function, FunctionId, FunctionKind, Profile, ProfileMeta, Unit,
+};

@@ -235,6 +235,18 @@ pub struct ProfileMeta {
     pub notes: Vec<String>,
 }
 
+/// Totals an input states about itself, such as the header of pstats text
+/// (`9016767 function calls (6633261 primitive calls) in 9.650 seconds`).
+/// They are the profile's totals even when the input lists only some of its
+/// functions (`print_stats(20)`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeclaredTotals {
+    /// Total cost, in the profile's unit.
+    pub cost: f64,
+    pub calls: Option<u64>,
+    pub primitive_calls: Option<u64>,
+}
+
 /// A parsed profile: functions, edges and metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -243,6 +255,9 @@ pub struct Profile {
     pub edges: Vec<Edge>,
     /// Sampled stacks, empty for inputs that have none (pstats, callgrind).
     pub stacks: Vec<Stack>,
+    /// Totals the input states; `None` when it states none, and then the
+    /// totals are sums over the functions.
+    pub declared: Option<DeclaredTotals>,
 }
 
 impl Profile {
@@ -253,22 +268,35 @@ impl Profile {
             functions: Vec::new(),
             edges: Vec::new(),
             stacks: Vec::new(),
+            declared: None,
         }
     }
 
-    /// Σ self cost, which is the profile's total cost (pstats' "in X seconds").
+    /// The profile's total cost (pstats' "in X seconds"): the declared total,
+    /// else Σ self cost.
     pub fn total_cost(&self) -> f64 {
-        self.functions.iter().map(|f| f.self_cost).sum()
+        match &self.declared {
+            Some(declared) => declared.cost,
+            None => self.functions.iter().map(|f| f.self_cost).sum(),
+        }
     }
 
-    /// Σ calls, or `None` when no function has a call count.
+    /// The declared number of calls, else Σ calls; `None` when no function
+    /// has a call count.
     pub fn total_calls(&self) -> Option<u64> {
-        sum_optional(self.functions.iter().map(|f| f.calls))
+        match self.declared.and_then(|d| d.calls) {
+            Some(calls) => Some(calls),
+            None => sum_optional(self.functions.iter().map(|f| f.calls)),
+        }
     }
 
-    /// Σ primitive calls, or `None` when no function has one.
+    /// The declared number of primitive calls, else Σ primitive calls;
+    /// `None` when no function has one.
     pub fn total_primitive_calls(&self) -> Option<u64> {
-        sum_optional(self.functions.iter().map(|f| f.primitive_calls))
+        match self.declared.and_then(|d| d.primitive_calls) {
+            Some(calls) => Some(calls),
+            None => sum_optional(self.functions.iter().map(|f| f.primitive_calls)),
+        }
     }
 
     /// Multiplies every cost (functions, edges, stacks) by `factor`: the
@@ -285,6 +313,9 @@ impl Profile {
         }
         for stack in &mut self.stacks {
             stack.cost *= factor;
+        }
+        if let Some(declared) = &mut self.declared {
+            declared.cost *= factor;
         }
     }
 

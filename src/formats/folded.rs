@@ -792,6 +792,7 @@ impl StackBuilder {
             functions,
             edges,
             stacks,
+            declared: None,
         }
     }
 }
