@@ -15,16 +15,38 @@ use crate::model::{FunctionId, Profile, Unit};
 pub struct Change<T> {
     pub base: Option<T>,
     pub new: Option<T>,
+    /// The thing exists on both sides but one side does not record this
+    /// number (primitive calls in a callgrind file, calls in a sampled
+    /// profile): then there is no delta, and no change.
+    pub unrecorded: bool,
 }
 
 impl<T: Copy + Into<f64>> Change<T> {
+    /// A value of something that may exist on one side only: an absent side
+    /// is absent, and counts as zero in the delta (an added function's calls
+    /// grew from nothing).
     pub fn new(base: Option<T>, new: Option<T>) -> Self {
-        Change { base, new }
+        Change {
+            base,
+            new,
+            unrecorded: false,
+        }
     }
 
-    /// new − base, with an absent side counted as zero; `None` when both are absent.
+    /// A number of something that exists on both sides: a `None` is a
+    /// number that side does not record, so the change is unknown.
+    pub fn recorded(base: Option<T>, new: Option<T>) -> Self {
+        Change {
+            base,
+            new,
+            unrecorded: base.is_some() != new.is_some(),
+        }
+    }
+
+    /// new − base, with an absent side counted as zero; `None` when both are
+    /// absent or a side does not record the number.
     pub fn delta(&self) -> Option<f64> {
-        if self.base.is_none() && self.new.is_none() {
+        if self.unrecorded || (self.base.is_none() && self.new.is_none()) {
             return None;
         }
         let base = self.base.map_or(0.0, Into::into);
@@ -32,8 +54,12 @@ impl<T: Copy + Into<f64>> Change<T> {
         Some(new - base)
     }
 
-    /// Relative change in percent; `None` when the base is absent or zero.
+    /// Relative change in percent; `None` when the base is absent or zero,
+    /// or a side does not record the number.
     pub fn pct(&self) -> Option<f64> {
+        if self.unrecorded {
+            return None;
+        }
         let base: f64 = self.base?.into();
         let new: f64 = self.new.map_or(0.0, Into::into);
         (base != 0.0).then(|| (new - base) / base.abs() * 100.0)
@@ -97,12 +123,46 @@ pub struct FunctionDiff {
     pub calls: Change<Count>,
     pub primitive_calls: Change<Count>,
     pub self_cost: Change<f64>,
+    /// The inclusive cost, or where a side has only a range for it (see
+    /// [`crate::model::Function::inclusive_min`]), that range's upper end.
     pub inclusive_cost: Change<f64>,
+    /// The lower end of each side's inclusive range; `None` where that
+    /// side's inclusive cost is exact (or the function is absent).
+    pub inclusive_min: Change<f64>,
     /// Filled when [`DiffOptions::callers`] is set; largest change first.
     pub callers: Vec<CallerDiff>,
 }
 
 impl FunctionDiff {
+    /// True when a side's inclusive cost is only known as a range.
+    pub fn inclusive_is_range(&self) -> bool {
+        self.inclusive_min.base.is_some() || self.inclusive_min.new.is_some()
+    }
+
+    /// The change in inclusive cost that is certain: the delta when both
+    /// sides are exact; with a range on a side, the gap between the two
+    /// ranges (0 when they overlap), signed. `None` when neither side has
+    /// the function.
+    pub fn certain_inclusive_delta(&self) -> Option<f64> {
+        let delta = self.inclusive_cost.delta()?;
+        if !self.inclusive_is_range() {
+            return Some(delta);
+        }
+        let range = |value: Option<f64>, min: Option<f64>| {
+            let value = value.unwrap_or(0.0);
+            (min.unwrap_or(value), value)
+        };
+        let (base_min, base_max) = range(self.inclusive_cost.base, self.inclusive_min.base);
+        let (new_min, new_max) = range(self.inclusive_cost.new, self.inclusive_min.new);
+        Some(if new_min > base_max {
+            new_min - base_max
+        } else if new_max < base_min {
+            new_max - base_min
+        } else {
+            0.0
+        })
+    }
+
     /// The function as the new profile recorded it, else as the base did.
     pub fn function<'p>(&self, base: &'p Profile, new: &'p Profile) -> &'p crate::model::Function {
         match (self.new_id, self.base_id) {
@@ -186,26 +246,49 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
     for (row_index, row) in aligned.into_iter().enumerate() {
         let b = row.base.map(|id| &base.functions[id]);
         let n = row.new.map(|id| &new.functions[id]);
-        let calls = Change::new(
-            b.and_then(|f| f.calls).map(Count),
-            n.and_then(|f| f.calls).map(Count),
-        );
-        let primitive_calls = Change::new(
-            b.and_then(|f| f.primitive_calls).map(Count),
-            n.and_then(|f| f.primitive_calls).map(Count),
-        );
+        // A count one side does not record is no change; an absent
+        // function's count is (it grew from, or fell to, nothing).
+        let count_change = |count: fn(&crate::model::Function) -> Option<u64>| {
+            let (x, y) = (b.and_then(count).map(Count), n.and_then(count).map(Count));
+            if b.is_some() && n.is_some() {
+                Change::recorded(x, y)
+            } else {
+                Change::new(x, y)
+            }
+        };
+        let calls = count_change(|f| f.calls);
+        let primitive_calls = count_change(|f| f.primitive_calls);
         let self_cost = Change::new(b.map(|f| f.self_cost), n.map(|f| f.self_cost));
         let inclusive_cost = Change::new(b.map(|f| f.inclusive_cost), n.map(|f| f.inclusive_cost));
+        let inclusive_min = Change::new(
+            b.and_then(|f| f.inclusive_min),
+            n.and_then(|f| f.inclusive_min),
+        );
         let line = Change::new(b.and_then(|f| f.line), n.and_then(|f| f.line));
-        let status = match (b, n) {
+        let mut row = FunctionDiff {
+            key: row.key,
+            display: String::new(),
+            base_id: row.base,
+            new_id: row.new,
+            line,
+            status: Status::Unchanged,
+            calls,
+            primitive_calls,
+            self_cost,
+            inclusive_cost,
+            inclusive_min,
+            callers: Vec::new(),
+        };
+        row.status = match (b, n) {
             (None, _) => Status::Added,
             (_, None) => Status::Removed,
             _ => {
-                let moved = |c: Change<f64>| c.delta().is_some_and(|d| d.abs() > threshold);
-                if calls.base != calls.new
-                    || primitive_calls.base != primitive_calls.new
-                    || moved(self_cost)
-                    || moved(inclusive_cost)
+                let counted = |c: Change<Count>| c.delta().is_some_and(|d| d != 0.0);
+                let moved = |d: Option<f64>| d.is_some_and(|d| d.abs() > threshold);
+                if counted(row.calls)
+                    || counted(row.primitive_calls)
+                    || moved(row.self_cost.delta())
+                    || moved(row.certain_inclusive_delta())
                 {
                     Status::Changed
                 } else {
@@ -213,13 +296,14 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
                 }
             }
         };
+        let status = row.status;
         match status {
             Status::Added => counts.added += 1,
             Status::Removed => counts.removed += 1,
             Status::Changed => counts.changed += 1,
             Status::Unchanged => counts.unchanged += 1,
         }
-        let (shown, shown_file) = match (n, row.new, row.base) {
+        let (shown, shown_file) = match (n, row.new_id, row.base_id) {
             (Some(f), Some(id), _) => (f, new_files[id].as_deref()),
             (_, _, Some(id)) => (&base.functions[id], base_files[id].as_deref()),
             _ => unreachable!("an aligned row has at least one side"),
@@ -232,30 +316,22 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
                 display = plain.replacen(&format!(":{to}("), &format!(":{from}→{to}("), 1);
             }
         }
-        let callers = match &caller_context {
-            Some(context) => context.breakdown(row_index),
-            None => Vec::new(),
-        };
-        functions.push(FunctionDiff {
-            key: row.key,
-            display,
-            base_id: row.base,
-            new_id: row.new,
-            line,
-            status,
-            calls,
-            primitive_calls,
-            self_cost,
-            inclusive_cost,
-            callers,
-        });
+        row.display = display;
+        if let Some(context) = &caller_context {
+            row.callers = context.breakdown(row_index);
+        }
+        functions.push(row);
     }
 
     Ok(ProfileDiff {
         unit: base.meta.unit.clone(),
         total_cost: Change::new(Some(base.total_cost()), Some(new.total_cost())),
-        total_calls: Change::new(base.total_calls().map(Count), new.total_calls().map(Count)),
-        primitive_calls: Change::new(
+        total_calls: Change {
+            // A sum that misses some functions' counts is no total to compare.
+            unrecorded: !(base.total_calls_complete() && new.total_calls_complete()),
+            ..Change::recorded(base.total_calls().map(Count), new.total_calls().map(Count))
+        },
+        primitive_calls: Change::recorded(
             base.total_primitive_calls().map(Count),
             new.total_primitive_calls().map(Count),
         ),

@@ -210,12 +210,18 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
     }
     let mut judge = Judge::new(options, floor, inclusive_rule);
     for function in &diff.functions {
+        // Where a side's inclusive cost is only a range, the growth that is
+        // certain is from the most the base can be to the least the new can.
+        let inclusive = Change::new(
+            function.inclusive_cost.base,
+            function.inclusive_min.new.or(function.inclusive_cost.new),
+        );
         judge.function(
             &function.key,
             &function.display,
             &function.calls,
             (function.base_id.is_some(), function.new_id.is_some()),
-            Some(&function.inclusive_cost),
+            Some(&inclusive),
         );
     }
     judge.verdict(violations, &diff.unit, totals_checked)
@@ -233,9 +239,11 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
         .time_noise_floor
         .unwrap_or_else(|| default_noise_floor(&diff.unit));
     let (total_rule, inclusive_rule) = time_rules(&diff.unit);
-    let medians = |metric: &MetricRuns| Change {
-        base: metric.base_spread.map(|s| s.median),
-        new: metric.new_spread.map(|s| s.median),
+    let medians = |metric: &MetricRuns| {
+        Change::new(
+            metric.base_spread.map(|s| s.median),
+            metric.new_spread.map(|s| s.median),
+        )
     };
     let mut violations = Vec::new();
     let totals_checked = options.filter.is_empty();
@@ -252,10 +260,10 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
         // a count that grew in half the runs is not excused.
         let median_count =
             |spread: Option<stats::Spread>| spread.map(|s| Count(s.median.ceil() as u64));
-        let calls = Change {
-            base: median_count(function.calls.base_spread),
-            new: median_count(function.calls.new_spread),
-        };
+        let calls = Change::new(
+            median_count(function.calls.base_spread),
+            median_count(function.calls.new_spread),
+        );
         let present = |values: &[Option<u64>]| values.iter().any(Option::is_some);
         let base_present =
             present(&function.calls.base) || function.self_cost.base_spread.is_some();

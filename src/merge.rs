@@ -63,6 +63,11 @@ pub fn merge(profiles: &[Profile]) -> Result<Profile> {
                     target.primitive_calls =
                         add_count(target.primitive_calls, function.primitive_calls);
                     target.self_cost += function.self_cost;
+                    // A bound on either side makes the sum a bound.
+                    if target.inclusive_min.is_some() || function.inclusive_min.is_some() {
+                        let least = target.inclusive_range().0 + function.inclusive_range().0;
+                        target.inclusive_min = Some(least);
+                    }
                     target.inclusive_cost += function.inclusive_cost;
                     id
                 }

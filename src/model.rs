@@ -117,6 +117,11 @@ pub struct Function {
     pub self_cost: f64,
     /// Cost including callees, counted once for recursion, in the same unit.
     pub inclusive_cost: f64,
+    /// When `inclusive_cost` is only an upper bound (mutual recursion in a
+    /// callgrind file, whose per-edge totals cannot say how much nested
+    /// calls overlap), the least the true inclusive cost can be; `None` when
+    /// `inclusive_cost` is exact.
+    pub inclusive_min: Option<f64>,
 }
 
 impl Function {
@@ -132,7 +137,17 @@ impl Function {
             primitive_calls: None,
             self_cost: 0.0,
             inclusive_cost: 0.0,
+            inclusive_min: None,
         }
+    }
+
+    /// The range the true inclusive cost lies in: `(min, max)`, equal when
+    /// the inclusive cost is exact.
+    pub fn inclusive_range(&self) -> (f64, f64) {
+        (
+            self.inclusive_min.unwrap_or(self.inclusive_cost),
+            self.inclusive_cost,
+        )
     }
 }
 
@@ -277,7 +292,7 @@ impl Profile {
     pub fn total_cost(&self) -> f64 {
         match &self.declared {
             Some(declared) => declared.cost,
-            None => self.functions.iter().map(|f| f.self_cost).sum(),
+            None => exact_sum(self.functions.iter().map(|f| f.self_cost)),
         }
     }
 
@@ -288,6 +303,15 @@ impl Profile {
             Some(calls) => Some(calls),
             None => sum_optional(self.functions.iter().map(|f| f.calls)),
         }
+    }
+
+    /// Whether [`Profile::total_calls`] is the whole profile's: declared,
+    /// or every function records its count. A callgrind file does not
+    /// count calls into the functions nothing recorded calls (a program's
+    /// entry point), and then the sum misses them.
+    pub fn total_calls_complete(&self) -> bool {
+        self.declared.is_some_and(|d| d.calls.is_some())
+            || self.functions.iter().all(|f| f.calls.is_some())
     }
 
     /// The declared number of primitive calls, else Σ primitive calls;
@@ -305,6 +329,7 @@ impl Profile {
         for function in &mut self.functions {
             function.self_cost *= factor;
             function.inclusive_cost *= factor;
+            function.inclusive_min = function.inclusive_min.map(|c| c * factor);
         }
         for edge in &mut self.edges {
             *edge = edge
@@ -331,10 +356,93 @@ impl Profile {
     }
 }
 
+/// The sum of `values`, correctly rounded (Shewchuk's algorithm, as
+/// Python's `math.fsum`): it does not depend on their order, so a profile
+/// whose functions come back in another order (a conversion read back) has
+/// the same total, to the last bit.
+fn exact_sum(values: impl Iterator<Item = f64>) -> f64 {
+    // Non-overlapping partial sums, smallest magnitude first.
+    let mut partials: Vec<f64> = Vec::new();
+    let mut special = 0.0;
+    for mut x in values {
+        if !x.is_finite() {
+            special += x;
+            continue;
+        }
+        let mut kept = 0;
+        for index in 0..partials.len() {
+            let mut y = partials[index];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let high = x + y;
+            let low = y - (high - x);
+            if low != 0.0 {
+                partials[kept] = low;
+                kept += 1;
+            }
+            x = high;
+        }
+        partials.truncate(kept);
+        partials.push(x);
+    }
+    if special != 0.0 || special.is_nan() {
+        return special;
+    }
+    // Add the partials from the largest down, with the half-way correction
+    // math.fsum makes so the result is the correctly rounded sum.
+    let Some(mut high) = partials.pop() else {
+        return 0.0;
+    };
+    let mut low = 0.0;
+    while let Some(y) = partials.pop() {
+        let x = high;
+        high = x + y;
+        let y_rounded = high - x;
+        low = y - y_rounded;
+        if low != 0.0 {
+            break;
+        }
+    }
+    if let Some(&next) = partials.last() {
+        if (low < 0.0 && next < 0.0) || (low > 0.0 && next > 0.0) {
+            let y = low * 2.0;
+            let x = high + y;
+            if y == x - high {
+                high = x;
+            }
+        }
+    }
+    high
+}
+
 fn sum_optional(values: impl Iterator<Item = Option<u64>>) -> Option<u64> {
     let mut total: Option<u64> = None;
     for value in values.flatten() {
         total = Some(total.unwrap_or(0).saturating_add(value));
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_sum;
+
+    #[test]
+    fn exact_sum_is_correctly_rounded_and_order_free() {
+        // Python: math.fsum([0.1] * 10) == 1.0, sum(...) == 0.9999999999999999
+        assert_eq!(exact_sum([0.1; 10].into_iter()), 1.0);
+        assert_eq!(exact_sum([1e100, 1.0, -1e100, 1e-100].into_iter()), 1.0);
+        // math.fsum([1, 1e-16, 1e-16]) == 1.0000000000000002
+        assert_eq!(
+            exact_sum([1.0, 1e-16, 1e-16].into_iter()),
+            1.0000000000000002
+        );
+        let values = [3.2e-5, 7.1, 1e-9, 0.33, 2.5e-7, 12.0, 1e-3];
+        let forward = exact_sum(values.iter().copied());
+        let backward = exact_sum(values.iter().rev().copied());
+        assert_eq!(forward.to_bits(), backward.to_bits());
+        assert_eq!(exact_sum(std::iter::empty()), 0.0);
+        assert!(exact_sum([1.0, f64::NAN].into_iter()).is_nan());
+    }
 }

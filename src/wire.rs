@@ -96,6 +96,11 @@ pub struct FunctionChange {
     pub self_cost: Option<Change<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusive_cost: Option<Change<f64>>,
+    /// Present when a side's inclusive cost is only known as a range
+    /// (mutual recursion in a callgrind file): per side, the least it can
+    /// be (`null` where exact); the `inclusive_*` numbers are then the most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusive_min: Option<Sides<f64>>,
     pub callers: Vec<CallerChange>,
 }
 
@@ -155,6 +160,10 @@ pub struct FunctionStats {
     pub self_cost: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusive_cost: Option<f64>,
+    /// Present when the inclusive cost is only known as a range: the least
+    /// it can be (`inclusive_*` is the most).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusive_min: Option<f64>,
 }
 
 /// `profdiff show --format json`.

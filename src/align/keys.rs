@@ -44,16 +44,18 @@ fn is_real_file(file: &str) -> bool {
 }
 
 /// `<built-in method builtins.len>` → `{built-in method builtins.len}`,
-/// `{len}` stays, and the profile module's `("", 0, "len")` → `{len}`. A
-/// builtin with no file at all is not from pstats (a kernel frame in folded
-/// stacks, a C function without debug info): its name is kept as is.
+/// `{len}` stays, and the profile module's `("", 0, "len")` → `{len}`. Any
+/// other name is kept as is: pstats prints `("~", 0, "main")` as `main` (a
+/// function without a file that profdiff wrote into a dump), and a builtin
+/// with no file at all is not from pstats (a kernel frame in folded stacks,
+/// a C function without debug info).
 pub(super) fn builtin_label(function: &Function) -> Cow<'_, str> {
     let name = function.name.as_str();
     if name.len() >= 2 && name.starts_with('{') && name.ends_with('}') {
         Cow::Borrowed(name)
     } else if name.len() >= 2 && name.starts_with('<') && name.ends_with('>') {
         Cow::Owned(format!("{{{}}}", &name[1..name.len() - 1]))
-    } else if function.file.is_some() {
+    } else if function.file.as_deref() == Some("") {
         Cow::Owned(format!("{{{name}}}"))
     } else {
         Cow::Borrowed(name)

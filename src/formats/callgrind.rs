@@ -84,6 +84,7 @@ use std::io::{self, Read};
 // only picks the slot of a cache in front of the names (see [`Names`]).
 use rustc_hash::{FxHashMap, FxHasher};
 
+use super::callgrind_exact::{Exact, CALL_PREFIX, FUNCTION_PREFIX};
 use crate::error::ParseError;
 use crate::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
 
@@ -378,6 +379,8 @@ struct PendingCall {
     line_number: u64,
     calls: u64,
     callee: FnKey,
+    /// The exact numbers profdiff's writer put before the `calls=` line.
+    exact: Option<Exact>,
 }
 
 /// Raw edges between compactions while [`Parser::scattered`] (see
@@ -415,6 +418,13 @@ struct Parser<'o> {
     callee_file: Option<u32>,
     callee: Option<FnKey>,
     pending: Option<PendingCall>,
+
+    // profdiff's exact numbers (see `callgrind_exact`), in files it wrote.
+    exact_allowed: bool,
+    pending_function_exact: Option<Exact>,
+    pending_call_exact: Option<Exact>,
+    exact_functions: Vec<(u32, Exact)>,
+    exact_edges: FxHashMap<(u32, u32), Exact>,
 
     // What the model is built from.
     blocks: u32,
@@ -609,6 +619,11 @@ impl<'o> Parser<'o> {
             callee_file: None,
             callee: None,
             pending: None,
+            exact_allowed: false,
+            pending_function_exact: None,
+            pending_call_exact: None,
+            exact_functions: Vec::new(),
+            exact_edges: FxHashMap::default(),
             blocks: 0,
             function_ids: HashMap::default(),
             functions: Vec::new(),
@@ -624,7 +639,7 @@ impl<'o> Parser<'o> {
             return Ok(());
         };
         match first {
-            b'#' => Ok(()),
+            b'#' => self.comment(line, number),
             b'0'..=b'9' | b'+' | b'-' | b'*' => self.cost_line(line, number),
             _ => {
                 if let Some(pending) = &self.pending {
@@ -654,6 +669,19 @@ impl<'o> Parser<'o> {
         }
     }
 
+    /// Comments are skipped, except the exact numbers in profdiff's files.
+    fn comment(&mut self, line: &[u8], number: u64) -> Result<(), ParseError> {
+        if !self.exact_allowed {
+            return Ok(());
+        }
+        if let Some(rest) = line.strip_prefix(FUNCTION_PREFIX) {
+            self.pending_function_exact = Some(Exact::parse(rest, number)?);
+        } else if let Some(rest) = line.strip_prefix(CALL_PREFIX) {
+            self.pending_call_exact = Some(Exact::parse(rest, number)?);
+        }
+        Ok(())
+    }
+
     fn header_line(&mut self, key: &[u8], value: &[u8], number: u64) -> Result<(), ParseError> {
         match key {
             b"version" => {
@@ -671,6 +699,7 @@ impl<'o> Parser<'o> {
                 }
             }
             b"creator" if self.creator.is_none() => {
+                self.exact_allowed = value.starts_with(b"profdiff");
                 self.creator = Some(String::from_utf8_lossy(value).into_owned());
             }
             b"positions" => {
@@ -839,6 +868,7 @@ impl<'o> Parser<'o> {
                     line_number: number,
                     calls,
                     callee,
+                    exact: self.pending_call_exact.take(),
                 });
             }
             // Jump lines only matter for KCachegrind's assembly view; their
@@ -927,6 +957,9 @@ impl<'o> Parser<'o> {
                 let edge = &mut self.edges[index];
                 edge.calls = edge.calls.saturating_add(call.calls);
                 edge.inclusive = edge.inclusive.saturating_add(cost);
+                if let Some(exact) = call.exact {
+                    self.exact_edges.insert((caller, callee), exact);
+                }
             }
             None => {
                 let acc = &mut self.functions[caller as usize];
@@ -949,6 +982,9 @@ impl<'o> Parser<'o> {
                 })
                 .id;
             self.next_stretch();
+            if let Some(exact) = self.pending_function_exact.take() {
+                self.exact_functions.push((self.current, exact));
+            }
             let acc = &mut self.functions[self.current as usize];
             if acc.block.is_none() {
                 acc.block = Some(self.blocks);
@@ -1095,8 +1131,11 @@ impl<'o> Parser<'o> {
             .filter(|&root| self.edges.iter().all(|e| e.callee as usize != root));
 
         let graph = Graph::new(&self.functions, &self.edges, root);
-        let cyclic_functions = graph.cyclic_functions;
-        let (inclusive, calls_into) = graph.into_costs();
+        let Costs {
+            inclusive,
+            least,
+            calls_into,
+        } = graph.into_costs();
 
         let mut profile = Profile::new(ProfileMeta {
             path: path.to_string(),
@@ -1113,6 +1152,18 @@ impl<'o> Parser<'o> {
             .collect();
         order.sort_by_key(|&id| (self.functions[id].block.unwrap_or(u32::MAX), id));
         let mut new_id = vec![usize::MAX; self.functions.len()];
+        // A function no calls= line reaches (valgrind's `(below main)`, a
+        // pstats root through pyprof2calltree) was called, but the file does
+        // not say how often: no count, rather than a count of 0.
+        let mut called = vec![false; self.functions.len()];
+        for edge in &self.edges {
+            called[edge.callee as usize] = true;
+        }
+        let mut least_of = vec![None; self.functions.len()];
+        for &(id, least) in &least {
+            least_of[id] = Some(least);
+        }
+        drop(least);
         let self_cost_sum = self
             .functions
             .iter()
@@ -1136,11 +1187,28 @@ impl<'o> Parser<'o> {
             function.file = file.map(str::to_string);
             function.line = line;
             function.object = object.map(str::to_string);
-            function.calls = Some(calls_into[id]);
+            function.calls = called[id].then_some(calls_into[id]);
             function.self_cost = scale(acc.self_cost);
             function.inclusive_cost = scale(inclusive[id]);
+            function.inclusive_min = least_of[id].map(scale);
             profile.functions.push(function);
         }
+        for &(id, exact) in &self.exact_functions {
+            let Some(function) = profile.functions.get_mut(new_id[id as usize]) else {
+                continue;
+            };
+            function.calls = exact.calls;
+            function.primitive_calls = exact.primitive_calls;
+            function.self_cost = exact.self_cost.unwrap_or(function.self_cost);
+            function.inclusive_cost = exact.inclusive.unwrap_or(function.inclusive_cost);
+            function.inclusive_min = exact.inclusive_min;
+        }
+        self.exact_functions = Vec::new();
+        let ranges = profile
+            .functions
+            .iter()
+            .filter(|f| f.inclusive_min.is_some())
+            .count();
         // Each part of the model is freed once built, so its parse-time form
         // and its model form are not held at once longer than needed.
         drop(inclusive);
@@ -1157,11 +1225,17 @@ impl<'o> Parser<'o> {
             if Some(edge.caller as usize) == root {
                 continue;
             }
-            profile.edges.push(
-                Edge::new(new_id[edge.caller as usize], new_id[edge.callee as usize])
-                    .with_calls(Some(edge.calls))
-                    .with_inclusive_cost(Some(scale(edge.inclusive))),
-            );
+            let mut model = Edge::new(new_id[edge.caller as usize], new_id[edge.callee as usize])
+                .with_calls(Some(edge.calls))
+                .with_inclusive_cost(Some(scale(edge.inclusive)));
+            if let Some(exact) = self.exact_edges.get(&(edge.caller, edge.callee)) {
+                model = model
+                    .with_calls(exact.calls)
+                    .with_primitive_calls(exact.primitive_calls)
+                    .with_self_cost(exact.self_cost)
+                    .with_inclusive_cost(exact.inclusive);
+            }
+            profile.edges.push(model);
         }
         self.edges = Vec::new();
 
@@ -1180,10 +1254,11 @@ impl<'o> Parser<'o> {
                 ));
             }
         }
-        if cyclic_functions > 0 {
+        if ranges > 0 {
             notes.push(format!(
-                "{cyclic_functions} functions are in mutual recursion; their inclusive cost is an \
-                 upper bound (exact for the function each cycle is entered through)"
+                "{ranges} functions are in mutual recursion: the file's per-call totals give their \
+                 inclusive cost only as a range (shown as ≤ its upper end); differences within \
+                 it are not counted as changes"
             ));
         }
         Ok(profile)
@@ -1242,7 +1317,6 @@ struct Graph<'a> {
     /// Strongly connected component of each function.
     component: Vec<u32>,
     component_size: Vec<u32>,
-    cyclic_functions: usize,
 }
 
 impl<'a> Graph<'a> {
@@ -1261,10 +1335,6 @@ impl<'a> Graph<'a> {
         for &c in &component {
             component_size[c as usize] += 1;
         }
-        let cyclic_functions = component
-            .iter()
-            .filter(|&&c| component_size[c as usize] > 1)
-            .count();
         Graph {
             functions,
             edges,
@@ -1272,19 +1342,22 @@ impl<'a> Graph<'a> {
             calls_into,
             component,
             component_size,
-            cyclic_functions,
         }
     }
 
-    /// Inclusive cost per function, by the rule in the module docs, and the
-    /// calls into each.
-    fn into_costs(self) -> (Vec<u64>, Vec<u64>) {
+    /// Inclusive cost per function, by the rule in the module docs: for
+    /// each function its upper bound and, where that bound may be above the
+    /// truth (mutual recursion), the least the truth can be.
+    fn into_costs(self) -> Costs {
         let n = self.functions.len();
         let component = |id: usize| self.component[id] as usize;
         let mut in_other = vec![0u64; n];
         let mut has_in_other = vec![false; n];
         let mut out_other = vec![0u64; n];
-        // Per component: calls in from outside it, and cost leaving it.
+        // Per function: calls in from outside its component, and calls out
+        // of it to functions outside it; per component: the same in total.
+        let mut in_outside = vec![0u64; n];
+        let mut out_outside = vec![0u64; n];
         let mut component_in = vec![0u64; n];
         let mut component_has_in = vec![false; n];
         let mut component_out = vec![0u64; n];
@@ -1300,6 +1373,10 @@ impl<'a> Graph<'a> {
             }
             let (from, to) = (component(caller), component(callee));
             if from != to {
+                in_outside[callee] = in_outside[callee].saturating_add(edge.inclusive);
+                if Some(caller) != self.root {
+                    out_outside[caller] = out_outside[caller].saturating_add(edge.inclusive);
+                }
                 component_in[to] = component_in[to].saturating_add(edge.inclusive);
                 component_has_in[to] = true;
                 component_out[from] = component_out[from].saturating_add(edge.inclusive);
@@ -1310,27 +1387,54 @@ impl<'a> Graph<'a> {
             let c = component(id);
             component_self[c] = component_self[c].saturating_add(f.self_cost);
         }
-        let inclusive = (0..n)
-            .map(|id| {
-                let own = if has_in_other[id] {
-                    in_other[id]
-                } else {
-                    self.functions[id].self_cost.saturating_add(out_other[id])
-                };
-                let c = component(id);
-                if self.component_size[c] < 2 {
-                    return own;
-                }
-                let whole = if component_has_in[c] {
-                    component_in[c]
-                } else {
-                    component_self[c].saturating_add(component_out[c])
-                };
-                own.min(whole)
-            })
-            .collect();
-        (inclusive, self.calls_into)
+        let mut inclusive = Vec::with_capacity(n);
+        let mut least = Vec::new();
+        for id in 0..n {
+            let own = if has_in_other[id] {
+                in_other[id]
+            } else {
+                self.functions[id].self_cost.saturating_add(out_other[id])
+            };
+            let c = component(id);
+            if self.component_size[c] < 2 {
+                inclusive.push(own);
+                continue;
+            }
+            let whole = if component_has_in[c] {
+                component_in[c]
+            } else {
+                component_self[c].saturating_add(component_out[c])
+            };
+            let upper = own.min(whole);
+            // Calls into f from outside its cycle are outermost calls, so
+            // their costs are all inside f's inclusive cost; so are f's own
+            // cost and its calls to functions outside the cycle, which
+            // cannot lead back into f. What nested cycle members add is
+            // what the file cannot say.
+            let lower = in_outside[id]
+                .max(self.functions[id].self_cost.saturating_add(out_outside[id]))
+                .min(upper);
+            if lower < upper {
+                least.push((id, lower));
+            }
+            inclusive.push(upper);
+        }
+        Costs {
+            inclusive,
+            least,
+            calls_into: self.calls_into,
+        }
     }
+}
+
+/// What [`Graph::into_costs`] computes.
+struct Costs {
+    /// Inclusive cost per function: exact, or an upper bound.
+    inclusive: Vec<u64>,
+    /// (function, least inclusive cost) where `inclusive` is only a bound.
+    least: Vec<(usize, u64)>,
+    /// Σ calls= into each function.
+    calls_into: Vec<u64>,
 }
 
 /// A graph of `n` nodes in compressed rows: the edges of node `i` are

@@ -31,9 +31,12 @@
 //!   outside its cycle of recursion) leave unexplained, split by share of
 //!   calls, so it survives the trip; a recursive self-call gets 0, its cost
 //!   is inside the outer call's.
-//! - Not representable, so lost: primitive call counts, per-edge self cost,
-//!   the difference between "no count" and 0 on edges, and control
-//!   characters in names (written as `?`).
+//! - What callgrind cannot say (primitive calls, float costs, a recursive
+//!   function's true inclusive cost, "no count" apart from 0, per-edge self
+//!   cost) goes into one comment line per function and per call
+//!   ([`super::callgrind_exact`]): other tools skip it, profdiff's reader
+//!   reads the profile back exactly. Control characters in names are
+//!   written as `?`.
 //!
 //! The output depends only on the profile (functions and edges in model
 //! order), so it is deterministic.
@@ -50,6 +53,7 @@ use std::io::{self, Write};
 use rustc_hash::FxHashMap;
 
 use super::callgrind::{strongly_connected, ROOT_NAME, UNKNOWN};
+use super::callgrind_exact::{Exact, CALL_PREFIX, FUNCTION_PREFIX};
 use crate::model::{Function, Profile, Unit};
 
 /// A call as the writer's main loop reads it: edges are regrouped by caller
@@ -59,6 +63,8 @@ use crate::model::{Function, Profile, Unit};
 #[derive(Clone, Copy, Default)]
 struct Call {
     callee: u32,
+    /// The edge in the model, for the exact numbers.
+    edge: u32,
     calls: u64,
     /// Inclusive cost on the edge; NaN when the edge has none.
     cost: f64,
@@ -121,11 +127,18 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
     }
     let mut calls = vec![Call::default(); start[n]];
     let mut fill = start[..n].to_vec();
-    for edge in &profile.edges {
+    if profile.edges.len() > u32::MAX as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "too many call edges for a callgrind file",
+        ));
+    }
+    for (index, edge) in profile.edges.iter().enumerate() {
         if valid(edge.caller, edge.callee) {
             let slot = &mut fill[edge.caller];
             calls[*slot] = Call {
                 callee: edge.callee as u32,
+                edge: index as u32,
                 calls: edge.calls().unwrap_or(0),
                 cost: edge.inclusive_cost().unwrap_or(f64::NAN),
             };
@@ -284,6 +297,15 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
             current_file = Some(me.file);
         }
         fns.write(&mut out, b"fn=", me.name);
+        let function = &functions[id];
+        Exact {
+            calls: function.calls,
+            primitive_calls: function.primitive_calls,
+            self_cost: Some(function.self_cost),
+            inclusive: Some(function.inclusive_cost),
+            inclusive_min: function.inclusive_min,
+        }
+        .write_line(FUNCTION_PREFIX, &mut out.buffer);
         let line = u64::from(me.line);
         out.cost_line(line, self_counts[id]);
         for call in &calls[start[id]..start[id + 1]] {
@@ -294,6 +316,15 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
             }
             files.write(&mut out, b"cfi=", target.file);
             fns.write(&mut out, b"cfn=", target.name);
+            let edge = &profile.edges[call.edge as usize];
+            Exact {
+                calls: edge.calls(),
+                primitive_calls: edge.primitive_calls(),
+                self_cost: edge.self_cost(),
+                inclusive: edge.inclusive_cost(),
+                inclusive_min: None,
+            }
+            .write_line(CALL_PREFIX, &mut out.buffer);
             let inclusive = if !call.cost.is_nan() {
                 to_count(call.cost)
             } else if callee == id {
@@ -610,11 +641,16 @@ mod tests {
         // Function id 1 is the synthetic root, 2 main; the callees are
         // defined where main calls them.
         assert!(
-            text.contains("cfn=(3) __init__:33\ncalls=2 33\n1 2\n"),
+            text.contains("cfn=(3) __init__:33\n# profdiff-call: calls=2 pcalls=2 incl=2.4e-9\ncalls=2 33\n1 2\n"),
             "{text}"
         );
         assert!(text.contains("cfn=(4) __init__:42\n"), "{text}");
-        assert!(text.contains("\nfn=(3)\n33 2\n"), "{text}");
+        assert!(
+            text.contains(
+                "\nfn=(3)\n# profdiff-fn: calls=2 pcalls=2 self=2.4e-9 incl=2.4e-9\n33 2\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("cfn=(5) fib\n"), "{text}");
         let back = callgrind::parse(text.as_bytes(), "x", &CallgrindOptions::default()).unwrap();
         let keys: Vec<(&str, Option<u32>, Option<u64>)> = back
@@ -631,8 +667,20 @@ mod tests {
                 ("fib", Some(7), Some(5)),
             ]
         );
-        // fib calls itself: inclusive stays the outer call's, not + 2 ns.
+        // The exact numbers come back as they were, not rounded to ns.
+        assert_eq!(back.functions[3].inclusive_cost, 3.6e-9);
+        assert_eq!(back.functions[1].self_cost, 2.4e-9);
+        // Without the comment lines (as any other reader sees the file), fib
+        // calls itself and its inclusive cost stays the outer call's, in
+        // whole ns: 4, not 4 + 2.
+        let plain: String = text
+            .lines()
+            .filter(|line| !line.starts_with("# profdiff-"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let back = callgrind::parse(plain.as_bytes(), "x", &CallgrindOptions::default()).unwrap();
         assert_eq!(back.functions[3].inclusive_cost, 4e-9);
+        assert_eq!(back.functions[3].primitive_calls, None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `parse(bytes, path) -> Result<Profile, ParseError>` and `detect(bytes) -> bool`.
 
 pub mod callgrind;
+mod callgrind_exact;
 pub mod callgrind_write;
 pub mod folded;
 pub mod gzip;

@@ -23,8 +23,12 @@ pub fn calls_change(row: &FunctionDiff) -> String {
     let side =
         |calls: Option<Count>, primitive: Option<Count>, present: bool| match (calls, primitive) {
             _ if !present => ABSENT.to_string(),
-            (Some(c), Some(p)) if c != p => format!("{}/{}", c.0, p.0),
-            (Some(c), _) => c.0.to_string(),
+            (Some(c), Some(p)) if c != p => format!(
+                "{}/{}",
+                units::grouped(c.0 as i128),
+                units::grouped(p.0 as i128)
+            ),
+            (Some(c), _) => units::grouped(c.0 as i128),
             (None, _) => ABSENT.to_string(),
         };
     let base = side(
@@ -50,6 +54,28 @@ pub fn cost_change(change: &Change<f64>, unit: &Unit) -> String {
         "{}{ARROW}{}",
         side_cost(change.base, unit),
         side_cost(change.new, unit)
+    )
+}
+
+/// The inclusive column: like [`cost_change`], with `≤` before a side whose
+/// inclusive cost is only known as a range (its upper end is shown).
+pub fn inclusive_change(row: &FunctionDiff, unit: &Unit) -> String {
+    let change = &row.inclusive_cost;
+    if !row.inclusive_is_range() {
+        return cost_change(change, unit);
+    }
+    let side = |value: Option<f64>, min: Option<f64>| {
+        let text = side_cost(value, unit);
+        if min.is_some() {
+            format!("≤{text}")
+        } else {
+            text
+        }
+    };
+    format!(
+        "{}{ARROW}{}",
+        side(change.base, row.inclusive_min.base),
+        side(change.new, row.inclusive_min.new)
     )
 }
 

@@ -102,6 +102,10 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
                 inclusive_time,
                 self_cost,
                 inclusive_cost,
+                inclusive_min: f.inclusive_is_range().then_some(wire::Sides {
+                    base: f.inclusive_min.base,
+                    new: f.inclusive_min.new,
+                }),
                 callers: caller_changes(&f.callers, unit),
             }
         })
@@ -171,6 +175,7 @@ pub fn show_document(report: &ShowReport<'_>) -> wire::ShowDocument {
                     inclusive_time,
                     self_cost,
                     inclusive_cost,
+                    inclusive_min: f.inclusive_min,
                 }
             })
             .collect(),

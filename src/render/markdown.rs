@@ -16,7 +16,8 @@
 use std::io::{self, Write};
 
 use super::cells::{
-    calls_change, cost_change, cost_delta, count_change, side_cost, side_count, ARROW,
+    calls_change, cost_change, cost_delta, count_change, inclusive_change, side_cost, side_count,
+    ARROW,
 };
 use super::units;
 use super::DiffReport;
@@ -195,7 +196,7 @@ fn write_changes(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()>
                 .unwrap_or_default(),
             cost_change(&row.self_cost, unit),
             cost_delta(&row.self_cost, unit),
-            cost_change(&row.inclusive_cost, unit),
+            inclusive_change(row, unit),
             cost_delta(&row.inclusive_cost, unit),
             code(&row.display),
         )?;

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::cells::{calls_change, cost_change, count_change, ABSENT};
+use super::cells::{calls_change, cost_change, count_change, inclusive_change, ABSENT};
 use super::table::{paint, Align, Cell, Style, Table, Tone};
 use super::units;
 use super::{DiffReport, ShowReport};
@@ -39,10 +39,13 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
     let mut summary = format!("{total_label} {}", cost_change(&diff.total_cost, unit));
     summary.push_str(&delta_suffix(&diff.total_cost, unit));
     if diff.total_calls.base.is_some() || diff.total_calls.new.is_some() {
+        let delta = match diff.total_calls.delta() {
+            Some(delta) => units::count_delta(delta),
+            None => "not comparable: a side does not count every function's calls".to_string(),
+        };
         summary.push_str(&format!(
-            "   calls {} ({})",
+            "   calls {} ({delta})",
             count_change(&diff.total_calls),
-            units::count_delta(diff.total_calls.delta().unwrap_or(0.0))
         ));
     }
     writeln!(out, "{summary}")?;
@@ -174,12 +177,20 @@ fn function_row(row: &FunctionDiff, unit: &Unit, threshold: f64) -> Vec<Cell> {
         },
         Cell::plain(cost_change(&row.self_cost, unit)),
         cost_delta_cell(&row.self_cost, unit, threshold),
-        Cell::plain(cost_change(&row.inclusive_cost, unit)),
-        cost_delta_cell(&row.inclusive_cost, unit, threshold),
+        Cell::plain(inclusive_change(row, unit)),
+        // Colour by the change that is certain: a difference inside a
+        // side's inclusive range is not a change.
+        match row.inclusive_cost.delta() {
+            Some(delta) => Cell::new(
+                units::cost_delta(delta, unit),
+                tone(row.certain_inclusive_delta().unwrap_or(0.0), threshold),
+            ),
+            None => Cell::plain(""),
+        },
         match row.inclusive_cost.pct() {
             Some(pct) if row.inclusive_cost.new.is_some() => Cell::new(
                 units::pct(pct),
-                tone(row.inclusive_cost.delta().unwrap_or(0.0), threshold),
+                tone(row.certain_inclusive_delta().unwrap_or(0.0), threshold),
             ),
             _ => Cell::plain(""),
         },
@@ -291,11 +302,15 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) ->
             Some(d) if d > 0 => units::cost(cost / d as f64, unit),
             _ => String::new(),
         };
+        let inclusive = units::cost(function.inclusive_cost, unit);
         table.push(vec![
             Cell::plain(ncalls),
             Cell::plain(units::cost(function.self_cost, unit)),
             Cell::new(per_call(function.self_cost, function.calls), Tone::Dim),
-            Cell::plain(units::cost(function.inclusive_cost, unit)),
+            Cell::plain(match function.inclusive_min {
+                Some(_) => format!("≤{inclusive}"),
+                None => inclusive,
+            }),
             Cell::new(
                 per_call(
                     function.inclusive_cost,

@@ -17,7 +17,13 @@ pub fn cost(value: f64, unit: &Unit) -> String {
 /// A signed cost delta: `+3.10 ms`, `−41.0 ms`, `+1,024`.
 pub fn cost_delta(value: f64, unit: &Unit) -> String {
     let magnitude = cost(value.abs(), unit);
-    if magnitude.trim_start_matches(['0', '.']).trim().is_empty() || value == 0.0 {
+    // A delta too small for three significant digits of its unit prints
+    // as 0, not as `−0.00 ns`.
+    let digits_are_zero = magnitude
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ','))
+        .all(|c| matches!(c, '0' | '.' | ','));
+    if value == 0.0 || digits_are_zero {
         return "0".to_string();
     }
     format!("{}{magnitude}", sign(value))
@@ -120,6 +126,10 @@ mod tests {
         assert_eq!(cost_delta(-0.041, &Unit::Seconds), "−41.0 ms");
         assert_eq!(cost_delta(0.0031, &Unit::Seconds), "+3.10 ms");
         assert_eq!(cost_delta(0.0, &Unit::Seconds), "0");
+        assert_eq!(cost_delta(-1e-14, &Unit::Seconds), "0");
+        assert_eq!(cost_delta(4e-12, &Unit::Seconds), "0");
+        assert_eq!(cost_delta(6e-12, &Unit::Seconds), "+0.01 ns");
+        assert_eq!(cost_delta(0.4, &Unit::Event("Ir".into())), "0");
         assert_eq!(count_delta(-5.0), "−5");
         assert_eq!(count_delta(1234.0), "+1,234");
         assert_eq!(count_delta(0.0), "0");

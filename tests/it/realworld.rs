@@ -201,3 +201,142 @@ fn the_moved_genexpr_is_not_a_change_in_calls() {
     assert!(err.contains("linegen.py:1045(<genexpr>)"), "{err}");
     assert!(!err.contains(":960"), "{err}");
 }
+
+/// `diff --format json` of two files, parsed.
+fn diff_json(base: &str, new: &str) -> Value {
+    let output = profdiff(&["diff", base, new, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+#[test]
+fn a_profile_against_its_own_conversions_shows_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    // cProfile, the profile module (int callers, code-object keys),
+    // pyinstrument through speedscope (no call counts), pyprof2calltree.
+    for (name, targets) in [
+        ("black-24.8.0.prof.gz", &["callgrind", "pstats"][..]),
+        ("small-profile.prof", &["callgrind", "pstats"][..]),
+        ("small-pyinstrument.json.gz", &["callgrind", "pstats"][..]),
+        (
+            "black-24.8.0.p2c.callgrind.gz",
+            &["callgrind", "pstats"][..],
+        ),
+    ] {
+        let source = fixture(name);
+        let source = source.to_str().unwrap();
+        for to in targets {
+            let out = dir.path().join(format!("{name}.{to}"));
+            let out = out.to_str().unwrap();
+            let convert = profdiff(&["convert", source, "--to", to, "-o", out]);
+            assert_eq!(
+                convert.status.code(),
+                Some(0),
+                "{}",
+                crate::stderr(&convert)
+            );
+            let doc = diff_json(source, out);
+            let summary = &doc["summary"];
+            let functions = doc["functions"].as_array().unwrap();
+            assert!(functions.len() > 100, "{name} → {to}");
+            assert_eq!(
+                (&summary["added"], &summary["removed"], &summary["changed"]),
+                (&Value::from(0), &Value::from(0), &Value::from(0)),
+                "{name} → {to}"
+            );
+            assert_eq!(summary["total_time"]["delta"], 0.0, "{name} → {to}");
+            for f in functions {
+                for field in ["calls", "primitive_calls", "self_time", "inclusive_time"] {
+                    let delta = &f[field]["delta"];
+                    assert!(
+                        delta.is_null() || delta.as_f64() == Some(0.0),
+                        "{name} → {to}: {} {field} {delta}",
+                        f["key"]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn pyprof2calltree_conversion_changes_almost_nothing() {
+    // The same profile, as KCachegrind users hold it: pyprof2calltree keeps
+    // no primitive calls and no call into a root, and its per-edge costs
+    // leave the inclusive cost of mutually recursive functions a range.
+    let doc = diff_json(
+        "fixtures/realworld/black-24.8.0.prof.gz",
+        "fixtures/realworld/black-24.8.0.p2c.callgrind.gz",
+    );
+    let summary = &doc["summary"];
+    let total = doc["functions"].as_array().unwrap().len();
+    let changed = summary["changed"].as_u64().unwrap() as usize;
+    assert_eq!(total, 1675);
+    assert!(changed * 100 <= total, "{changed} of {total} changed");
+    assert_eq!(
+        (&summary["added"], &summary["removed"]),
+        (&Value::from(0), &Value::from(0))
+    );
+    // Primitive calls the callgrind side lacks are no change.
+    assert!(summary["primitive_calls"]["delta"].is_null());
+    assert!(
+        summary["total_calls"]["delta"].is_null(),
+        "roots have no count there"
+    );
+
+    // Where the reader gives a range, pstats' own cumtime lies in it.
+    let expected = {
+        let file = std::fs::File::open(fixture("black-24.8.0.expected.json.gz")).unwrap();
+        let doc: Value = serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap();
+        doc["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let key = (
+                    f["file"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                    f["name"].as_str().unwrap().to_string(),
+                );
+                // pyprof2calltree drops calls that have no caller (the
+                // profiler's own call of the program): where pstats counts
+                // more calls than its callers made, the file lacks cost too.
+                let from_callers: u64 = f["callers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["nc"].as_u64().unwrap())
+                    .sum();
+                let complete = from_callers == f["nc"].as_u64().unwrap();
+                (key, (f["ct"].as_f64().unwrap(), complete))
+            })
+            .collect::<HashMap<_, _>>()
+    };
+    let mut ranges = 0;
+    for f in doc["functions"].as_array().unwrap() {
+        let Some(least) = f["inclusive_min"]["new"].as_f64() else {
+            continue;
+        };
+        ranges += 1;
+        let most = f["inclusive_time"]["new"].as_f64().unwrap();
+        let key = (
+            f["file"]["base"].as_str().unwrap().to_string(),
+            f["line"]["base"].as_u64().unwrap(),
+            f["name"].as_str().unwrap().to_string(),
+        );
+        let (ct, complete) = expected[&key];
+        if !complete {
+            continue;
+        }
+        // pyprof2calltree truncates every edge cost to whole nanoseconds.
+        // At the program's root (whose own call from the profiler pyprof2calltree
+        // drops) cProfile's per-edge and per-function clocks differ by a few µs.
+        let slack = 1e-5;
+        assert!(
+            least - slack <= ct && ct <= most + slack,
+            "{key:?}: cumtime {ct} outside [{least}, {most}]"
+        );
+        assert_eq!(f["status"], "unchanged", "{key:?}");
+    }
+    assert!(ranges > 50, "{ranges} ranges");
+}
