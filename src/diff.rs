@@ -193,6 +193,9 @@ pub struct ProfileDiff {
     /// The threshold that separated changed from unchanged times.
     pub cost_threshold: f64,
     pub functions: Vec<FunctionDiff>,
+    /// What the reader should know about how the two were compared (see
+    /// [`align::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// Knobs of the diff engine.
@@ -338,6 +341,7 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
         counts,
         cost_threshold: threshold,
         functions,
+        notes: align::notes(base, new),
     })
 }
 

@@ -62,6 +62,10 @@ pub struct Summary {
     pub unchanged: usize,
     /// Self/inclusive changes at or below this (in `unit`) count as unchanged.
     pub threshold: f64,
+    /// How the two profiles were compared, when that needs saying (builtins
+    /// matched by name alone, files by base name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -112,6 +112,7 @@
 
 use crate::model::{FunctionId, Profile};
 
+mod conventions;
 mod display;
 mod keys;
 mod pairing;
@@ -124,6 +125,7 @@ mod tests;
 
 pub use display::display_name;
 
+use conventions::Bridge;
 use keys::{key_class, KeyClass};
 use pairing::align_sides;
 use paths::{FileTable, PathRules};
@@ -150,17 +152,26 @@ pub struct Aligned {
 /// Aligns the functions of two profiles. Every function of both profiles
 /// appears in exactly one row.
 pub fn align(base: &Profile, new: &Profile, opts: &AlignOptions) -> Vec<Aligned> {
-    let rules = PathRules::new(opts);
-    let base = Side::new(base, &rules);
-    let new = Side::new(new, &rules);
+    let bridge = Bridge::between(base, new);
+    let mut rules = PathRules::new(opts);
+    rules.base_names = bridge.base_names;
+    let base = Side::new(base, &rules, bridge.base_builtins_by_name);
+    let new = Side::new(new, &rules, bridge.new_builtins_by_name);
     align_sides(&base, &new)
+}
+
+/// What [`align`] had to bridge between the two profiles' naming
+/// conventions (builtins named by `__name__` alone, files by base name),
+/// as sentences for the reader; empty when nothing.
+pub fn notes(base: &Profile, new: &Profile) -> Vec<String> {
+    Bridge::between(base, new).notes(base, new)
 }
 
 /// The key of every function of one profile (index = [`FunctionId`]): the
 /// keys [`align`] gives when the other profile is identical.
 pub fn keys(profile: &Profile, opts: &AlignOptions) -> Vec<String> {
     let rules = PathRules::new(opts);
-    let side = Side::new(profile, &rules);
+    let side = Side::new(profile, &rules, false);
     let mut keys = vec![String::new(); profile.functions.len()];
     for row in align_sides(&side, &side) {
         if let Some(id) = row.base {

@@ -10,6 +10,9 @@ pub(super) struct PathRules {
     /// `--strip-prefix` values with `/` separators and no trailing `/`,
     /// longest first so that nested prefixes strip as much as they can.
     strip: Vec<String>,
+    /// Keep only the base name of every normalised path (see
+    /// [`super::conventions`]).
+    pub(super) base_names: bool,
 }
 
 impl PathRules {
@@ -23,7 +26,10 @@ impl PathRules {
             .collect();
         strip.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         strip.dedup();
-        PathRules { strip }
+        PathRules {
+            strip,
+            base_names: false,
+        }
     }
 
     /// Rules 1–4. Returns the path and whether a rule shortened it (rule 5
@@ -225,6 +231,9 @@ impl FileTable {
                 }
                 while let Some(rest) = path.strip_prefix("./") {
                     path = rest;
+                }
+                if rules.base_names && !path.starts_with('<') {
+                    path = path.rsplit('/').next().unwrap_or(path);
                 }
                 // A degenerate path (`./`) keeps its recorded form rather
                 // than an empty file.

@@ -7,6 +7,7 @@ use std::hash::BuildHasher;
 
 use crate::model::{Edge, Function, FunctionId, Profile};
 
+use super::conventions;
 use super::display_name;
 use super::keys::{builtin_label, key_class, object_basename, strip_addresses, KeyClass};
 use super::paths::{FileTable, PathRules};
@@ -43,7 +44,9 @@ pub(super) struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    pub(super) fn new(profile: &'a Profile, rules: &PathRules) -> Self {
+    /// `builtins_by_name` keys builtins by their `__name__` alone (see
+    /// [`super::conventions`]).
+    pub(super) fn new(profile: &'a Profile, rules: &PathRules, builtins_by_name: bool) -> Self {
         let functions = profile.functions.as_slice();
         let classes: Vec<KeyClass> = functions.iter().map(key_class).collect();
         let files = FileTable::new(functions, &classes, rules);
@@ -69,7 +72,15 @@ impl<'a> Side<'a> {
                     )),
                     Cow::Borrowed(name),
                 ),
-                KeyClass::Builtin => (Prefix::None, strip_addresses(builtin_label(function))),
+                KeyClass::Builtin => {
+                    let label = strip_addresses(builtin_label(function));
+                    let label = if builtins_by_name {
+                        conventions::by_name(label)
+                    } else {
+                        label
+                    };
+                    (Prefix::None, label)
+                }
                 KeyClass::Synthetic => (
                     Prefix::None,
                     Cow::Owned(display_name(function, None, function.line)),

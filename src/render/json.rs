@@ -125,6 +125,7 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
             changed: diff.counts.changed,
             unchanged: diff.counts.unchanged,
             threshold: diff.cost_threshold,
+            notes: diff.notes.clone(),
         },
         functions,
         verdict: report.verdict.map(verdict),

@@ -4,6 +4,7 @@ mod bad_input;
 mod callgrind;
 mod cli;
 mod commands;
+mod conventions;
 mod formats;
 mod gate;
 mod lambda;
