@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod formats;
 mod gate;
+mod hash_seed;
 mod lambda;
 mod merge;
 mod pstats_fixtures;

@@ -1,0 +1,337 @@
+//! Call counts that follow PYTHONHASHSEED: black formatting the same input
+//! under seeds 1 and 2 (fixtures/realworld/small-seed{1,2}.prof.gz). Every
+//! expectation is computed from pstats' own views of the two dumps
+//! (`small-seed*.expected.json.gz`), never from profdiff.
+//!
+//! The base is seed 2 and the new profile seed 1, the direction in which the
+//! counts grow (so a strict gate fails).
+
+use std::collections::HashMap;
+
+use profdiff::wire::DiffDocument;
+use serde_json::Value;
+
+use crate::{profdiff, stderr};
+
+const SEED1: &str = "fixtures/realworld/small-seed1.prof.gz";
+const SEED2: &str = "fixtures/realworld/small-seed2.prof.gz";
+/// The base of every diff here: its counts are the smaller ones.
+const BASE: &str = SEED2;
+const NEW: &str = SEED1;
+
+fn expected(name: &str) -> Value {
+    let path = format!(
+        "{}/fixtures/realworld/{name}.expected.json.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap()
+}
+
+/// `<function Random.seed at 0x7f…>` → `<function Random.seed>`: the
+/// address changes from process to process, the function does not.
+fn without_address(name: &str) -> String {
+    let mut out = String::new();
+    let mut rest = name;
+    while let Some(at) = rest.find(" at 0x") {
+        out.push_str(&rest[..at]);
+        rest = rest[at + 6..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A function whose pstats `nc` differs between the two views.
+#[derive(Debug, Clone)]
+struct Moved {
+    /// As pstats recorded it: absolute path, or `~` for a builtin.
+    file: String,
+    line: u64,
+    name: String,
+    /// `nc` in the base (seed 2) and the new profile (seed 1).
+    base: u64,
+    new: u64,
+}
+
+impl Moved {
+    fn delta(&self) -> u64 {
+        self.new - self.base
+    }
+}
+
+/// (file, line, name without addresses) → nc, for one pstats view.
+fn counts(view: &Value) -> HashMap<(String, u64, String), u64> {
+    view["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let name = f["name"].as_str().expect("cProfile names are strings");
+            let key = (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                without_address(name),
+            );
+            (key, f["nc"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+/// Every function whose call count differs between the pstats views, and the
+/// views' total calls (base, new).
+fn pstats_moves() -> (Vec<Moved>, (u64, u64)) {
+    let (base_view, new_view) = (expected("small-seed2"), expected("small-seed1"));
+    let (base, new) = (counts(&base_view), counts(&new_view));
+    assert_eq!(base.len(), new.len(), "both runs have the same functions");
+    let mut moved: Vec<Moved> = base
+        .iter()
+        .map(|(key, &b)| {
+            let n = *new
+                .get(key)
+                .unwrap_or_else(|| panic!("{key:?} only in seed 2"));
+            (key, b, n)
+        })
+        .filter(|(_, b, n)| b != n)
+        .map(|((file, line, name), base, new)| Moved {
+            file: file.clone(),
+            line: *line,
+            name: name.clone(),
+            base,
+            new,
+        })
+        .collect();
+    moved.sort_by(|a, b| (&a.file, a.line, &a.name).cmp(&(&b.file, b.line, &b.name)));
+    let total = |view: &Value| view["total_calls"].as_u64().unwrap();
+    (moved, (total(&base_view), total(&new_view)))
+}
+
+fn diff_json(extra: &[&str]) -> (DiffDocument, std::process::Output) {
+    let mut args = vec!["diff", BASE, NEW, "--format", "json"];
+    args.extend_from_slice(extra);
+    let output = profdiff(&args);
+    let document = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
+    (document, output)
+}
+
+/// profdiff's key for a function pstats names by file, line and name.
+fn key_of(document: &DiffDocument, moved: &Moved) -> String {
+    let matches: Vec<&str> = document
+        .functions
+        .iter()
+        .filter(|f| {
+            f.file.new.as_deref() == Some(moved.file.as_str())
+                && f.line.new.map(u64::from).unwrap_or(0) == moved.line
+                && without_address(&f.name) == moved.name
+        })
+        .map(|f| f.key.as_str())
+        .collect();
+    assert_eq!(matches.len(), 1, "{moved:?}: {matches:?}");
+    matches[0].to_string()
+}
+
+/// `(key, base, new)` of every calls violation in a gated diff's JSON.
+fn calls_violations(document: &DiffDocument) -> Vec<(String, f64, f64, f64)> {
+    let verdict = document.verdict.as_ref().expect("gated");
+    verdict
+        .violations
+        .iter()
+        .filter(|v| v.rule == "calls" || v.rule == "total_calls")
+        .map(|v| (v.key.clone(), v.base.unwrap(), v.new, v.limit))
+        .collect()
+}
+
+#[test]
+fn the_profiles_differ_where_pstats_says_and_nowhere_else() {
+    let (moved, (base_total, new_total)) = pstats_moves();
+    assert!(!moved.is_empty());
+    let (document, output) = diff_json(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut expected: Vec<(String, i64, i64)> = moved
+        .iter()
+        .map(|m| (key_of(&document, m), m.base as i64, m.new as i64))
+        .collect();
+    expected.sort();
+    let mut reported: Vec<(String, i64, i64)> = document
+        .functions
+        .iter()
+        .filter(|f| f.calls.base != f.calls.new)
+        .map(|f| (f.key.clone(), f.calls.base.unwrap(), f.calls.new.unwrap()))
+        .collect();
+    reported.sort();
+    assert_eq!(reported, expected);
+    let total = &document.summary.total_calls;
+    assert_eq!(
+        (total.base, total.new),
+        (Some(base_total as i64), Some(new_total as i64))
+    );
+}
+
+#[test]
+fn the_strict_gate_fails_on_every_count_that_grew() {
+    let (moved, (base_total, new_total)) = pstats_moves();
+    let (document, output) = diff_json(&["--fail-on-regression"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut expected: Vec<(String, f64, f64, f64)> = moved
+        .iter()
+        .filter(|m| m.new > m.base)
+        .map(|m| {
+            let key = key_of(&document, m);
+            (key, m.base as f64, m.new as f64, m.base as f64)
+        })
+        .collect();
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    expected.insert(
+        0,
+        (
+            "(total)".to_string(),
+            base_total as f64,
+            new_total as f64,
+            base_total as f64,
+        ),
+    );
+    assert_eq!(calls_violations(&document), expected);
+
+    // The other way round every moved count shrinks: nothing grew.
+    let reverse = profdiff(&["diff", NEW, BASE, "--fail-on-regression"]);
+    assert!(moved.iter().all(|m| m.new > m.base), "{moved:?}");
+    assert_eq!(reverse.status.code(), Some(0), "{}", stderr(&reverse));
+}
+
+#[test]
+fn an_absolute_tolerance_just_large_enough_passes() {
+    // The same N applies to each function and to the total, so the smallest
+    // N that passes is the largest growth among them.
+    let (moved, (base_total, new_total)) = pstats_moves();
+    let needed = moved
+        .iter()
+        .map(Moved::delta)
+        .chain([new_total - base_total])
+        .max()
+        .unwrap();
+    let gate = |n: u64| {
+        let n = n.to_string();
+        profdiff(&[
+            "diff",
+            BASE,
+            NEW,
+            "--fail-on-regression",
+            "--max-calls-increase",
+            &n,
+        ])
+    };
+    let pass = gate(needed);
+    assert_eq!(pass.status.code(), Some(0), "{}", stderr(&pass));
+    let fail = gate(needed - 1);
+    assert_eq!(fail.status.code(), Some(1));
+    let err = stderr(&fail);
+    assert!(
+        err.contains(&format!("calls may grow by {} calls", needed - 1)),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_percent_tolerance_just_large_enough_passes() {
+    // The function that grew the most relative to its count decides.
+    let (moved, _) = pstats_moves();
+    let worst = moved
+        .iter()
+        .max_by(|a, b| {
+            let ratio = |m: &Moved| m.delta() as f64 / m.base as f64;
+            ratio(a).total_cmp(&ratio(b))
+        })
+        .unwrap();
+    let (document, _) = diff_json(&["--top", "0"]);
+    let worst_key = key_of(&document, worst);
+    let pct = |calls: u64| 100.0 * calls as f64 / worst.base as f64;
+    let gate = |pct: f64| {
+        let pct = pct.to_string();
+        diff_json(&["--fail-on-regression", "--max-calls-increase-pct", &pct])
+    };
+    let (_, pass) = gate(pct(worst.delta()));
+    assert_eq!(pass.status.code(), Some(0), "{}", stderr(&pass));
+    // One call less for the worst function: it alone fails, held to
+    // base + delta − 1.
+    let (document, fail) = gate(pct(worst.delta() - 1));
+    assert_eq!(fail.status.code(), Some(1));
+    assert_eq!(
+        calls_violations(&document),
+        [(
+            worst_key,
+            worst.base as f64,
+            worst.new as f64,
+            (worst.new - 1) as f64
+        )]
+    );
+    assert!(stderr(&fail).contains("% of the base"), "{}", stderr(&fail));
+}
+
+#[test]
+fn absolute_and_percent_together_take_the_larger_allowance() {
+    // Cover the worst relative growth with N and the rest with P: neither
+    // alone would pass.
+    let (moved, (base_total, new_total)) = pstats_moves();
+    let ratio = |m: &Moved| m.delta() as f64 / m.base as f64;
+    let worst = moved
+        .iter()
+        .max_by(|a, b| ratio(a).total_cmp(&ratio(b)))
+        .unwrap();
+    let pct = moved
+        .iter()
+        .filter(|m| m.name != worst.name || m.file != worst.file)
+        .map(|m| 100.0 * ratio(m))
+        .chain([100.0 * (new_total - base_total) as f64 / base_total as f64])
+        .fold(0.0, f64::max);
+    let gate = |n: u64, pct: f64| {
+        let (n, pct) = (n.to_string(), pct.to_string());
+        profdiff(&[
+            "diff",
+            BASE,
+            NEW,
+            "--fail-on-regression",
+            "--max-calls-increase",
+            &n,
+            "--max-calls-increase-pct",
+            &pct,
+        ])
+    };
+    let pass = gate(worst.delta(), pct);
+    assert_eq!(pass.status.code(), Some(0), "{}", stderr(&pass));
+    let fail = gate(worst.delta() - 1, pct);
+    assert_eq!(fail.status.code(), Some(1));
+    let err = stderr(&fail);
+    assert!(err.contains("1 rule violated"), "{err}");
+    assert!(err.contains(&format!("({})", worst.name)), "{err}");
+    assert!(err.contains("calls may grow by the larger of"), "{err}");
+}
+
+#[test]
+fn malformed_calls_tolerances_are_usage_errors() {
+    for args in [
+        &["--max-calls-increase", "5%"][..],
+        &["--max-calls-increase=-1"],
+        &["--max-calls-increase", "1.5"],
+        &["--max-calls-increase-pct=-2"],
+        &["--max-calls-increase-pct", "two"],
+        &["--max-calls-increase-pct", "inf"],
+    ] {
+        let mut full = vec!["diff", BASE, NEW, "--fail-on-regression"];
+        full.extend_from_slice(args);
+        let output = profdiff(&full);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        let flag = args[0].split('=').next().unwrap();
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let hint = stderr(&profdiff(&[
+        "diff",
+        BASE,
+        NEW,
+        "--fail-on-regression",
+        "--max-calls-increase",
+        "5%",
+    ]));
+    assert!(hint.contains("--max-calls-increase-pct"), "{hint}");
+}
