@@ -335,3 +335,227 @@ fn malformed_calls_tolerances_are_usage_errors() {
     ]));
     assert!(hint.contains("--max-calls-increase-pct"), "{hint}");
 }
+
+// ------------------------------------------------------------- snapshots
+
+/// Runs profdiff outside CI (`CI` unset), so `--update` and `.new` files
+/// behave as on a developer's machine whatever runs the tests.
+fn profdiff_locally(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_profdiff"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CI")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run profdiff")
+}
+
+/// Writes a snapshot of seed 1 with `--calls-tolerance tolerance` (and any
+/// `extra` options) and checks seed 2 against it: (exit code, stdout).
+fn seed1_snapshot_checked_against_seed2(tolerance: &str, extra: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed1.snapshot");
+    let path = path.to_str().unwrap();
+    let mut args = vec![
+        "snapshot",
+        SEED1,
+        "--calls-tolerance",
+        tolerance,
+        "-o",
+        path,
+    ];
+    args.extend_from_slice(extra);
+    let made = profdiff(&args);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let checked = profdiff_locally(&["snapshot", SEED2, "--check", path, "--color", "never"]);
+    let code = checked.status.code().unwrap();
+    (code, String::from_utf8(checked.stdout).unwrap())
+}
+
+/// `(key, expected bound, actual)` of each violated bound in a check report.
+fn reported_bounds(report: &str) -> Vec<String> {
+    report
+        .lines()
+        .filter(|l| l.contains(": expected "))
+        .map(|l| l.split_once(".snapshot:").unwrap().1.to_string())
+        .collect()
+}
+
+#[test]
+fn an_absolute_calls_tolerance_checks_iff_it_covers_the_pstats_difference() {
+    // A snapshot of the whole profile: every other count is equal on both
+    // seeds, so only the moved ones can fail.
+    let (moved, _) = pstats_moves();
+    let needed = moved.iter().map(Moved::delta).max().unwrap();
+    let (code, report) = seed1_snapshot_checked_against_seed2(&needed.to_string(), &[]);
+    assert_eq!(code, 0, "{report}");
+    let (code, report) = seed1_snapshot_checked_against_seed2(&(needed - 1).to_string(), &[]);
+    assert_eq!(code, 1);
+    // Exactly the functions that moved by more than needed − 1 fail, each
+    // with its seed-2 count.
+    let (document, _) = diff_json(&[]);
+    let mut expected: Vec<String> = moved
+        .iter()
+        .filter(|m| m.delta() > needed - 1)
+        .map(|m| {
+            format!(
+                ": {}: expected calls ≈ {} ±{} ({}–{}), actual {}",
+                key_of(&document, m),
+                m.new,
+                needed - 1,
+                m.new - (needed - 1),
+                m.new + (needed - 1),
+                m.base
+            )
+        })
+        .collect();
+    expected.sort();
+    let mut reported: Vec<String> = reported_bounds(&report)
+        .into_iter()
+        .map(|l| l[l.find(':').unwrap()..].to_string())
+        .collect();
+    reported.sort();
+    assert_eq!(reported, expected, "{report}");
+}
+
+#[test]
+fn a_percent_calls_tolerance_checks_iff_it_covers_the_pstats_difference() {
+    // Percent of the recorded (seed 1) count; the largest ratio decides.
+    let (moved, _) = pstats_moves();
+    let ratio = |m: &Moved| m.delta() as f64 / m.new as f64;
+    let worst = moved
+        .iter()
+        .max_by(|a, b| ratio(a).total_cmp(&ratio(b)))
+        .unwrap();
+    let pct = |calls: u64| format!("{}%", 100.0 * calls as f64 / worst.new as f64);
+    let (code, report) = seed1_snapshot_checked_against_seed2(&pct(worst.delta()), &[]);
+    assert_eq!(code, 0, "{report}");
+    let (code, report) = seed1_snapshot_checked_against_seed2(&pct(worst.delta() - 1), &[]);
+    assert_eq!(code, 1);
+    let reported = reported_bounds(&report);
+    assert_eq!(reported.len(), 1, "{report}");
+    assert!(
+        reported[0].ends_with(&format!(
+            "expected calls ≈ {} ±{} ({}–{}), actual {}",
+            worst.new,
+            pct(worst.delta() - 1),
+            worst.new - (worst.delta() - 1),
+            worst.new + (worst.delta() - 1),
+            worst.base
+        )),
+        "{report}"
+    );
+}
+
+#[test]
+fn update_keeps_a_hand_written_calls_tolerance_that_holds() {
+    let (moved, _) = pstats_moves();
+    let (document, _) = diff_json(&[]);
+    let keys: Vec<String> = moved.iter().map(|m| key_of(&document, m)).collect();
+    let include = keys
+        .iter()
+        .map(|k| format!("^{}$", regex::escape(k)))
+        .collect::<Vec<_>>()
+        .join("|");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hash.snapshot");
+    let path_str = path.to_str().unwrap();
+    let made = profdiff(&["snapshot", SEED1, "--include", &include, "-o", path_str]);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let written = std::fs::read_to_string(&path).unwrap();
+    // Hand-edit: the first moved function gets a tolerance that covers its
+    // move, the second one that falls one call short.
+    let (holds, short) = (&moved[0], &moved[1]);
+    let edit = |text: &str, m: &Moved, key: &str, tolerance: u64| {
+        let exact = format!("{key}  calls = {}\n", m.new);
+        assert!(text.contains(&exact), "{exact:?} in\n{text}");
+        text.replace(&exact, &format!("{key}  calls ≈ {} ±{tolerance}\n", m.new))
+    };
+    let edited = edit(&written, holds, &keys[0], holds.delta());
+    let edited = edit(&edited, short, &keys[1], short.delta() - 1);
+    std::fs::write(&path, &edited).unwrap();
+
+    let update = profdiff_locally(&["snapshot", SEED2, "--check", path_str, "--update"]);
+    assert_eq!(update.status.code(), Some(0), "{}", stderr(&update));
+    let updated = std::fs::read_to_string(&path).unwrap();
+    // The tolerance that holds stays as written; the one that failed is
+    // centred on seed 2's count and keeps its width; the untouched exact
+    // line becomes seed 2's count.
+    let expected = edited
+        .replace(
+            &format!(
+                "{}  calls ≈ {} ±{}\n",
+                keys[1],
+                short.new,
+                short.delta() - 1
+            ),
+            &format!(
+                "{}  calls ≈ {} ±{}\n",
+                keys[1],
+                short.base,
+                short.delta() - 1
+            ),
+        )
+        .replace(
+            &format!("{}  calls = {}\n", keys[2], moved[2].new),
+            &format!("{}  calls = {}\n", keys[2], moved[2].base),
+        );
+    assert_ne!(expected, edited);
+    assert_eq!(updated, expected);
+    assert!(updated.contains(&format!(
+        "{}  calls ≈ {} ±{}\n",
+        keys[0],
+        holds.new,
+        holds.delta()
+    )));
+    let check = profdiff_locally(&["snapshot", SEED2, "--check", path_str]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout_of(&check));
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn malformed_snapshot_tolerances_are_usage_errors() {
+    for bad in ["2.5", "-2%", "two", "2%%", ""] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.snapshot");
+        let output = profdiff(&[
+            "snapshot",
+            SEED1,
+            &format!("--calls-tolerance={bad}"),
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        let err = stderr(&output);
+        assert!(err.contains("--calls-tolerance"), "{bad:?}: {err}");
+        assert!(!path.exists(), "{bad:?} wrote a snapshot");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.snapshot");
+    for (body, line, needle) in [
+        ("enum.py:__hash__  calls ≈ 3028 ±2.5\n", 4, "whole number"),
+        ("enum.py:__hash__  calls = 3028 ±50\n", 4, "calls ≈ 3028 ±T"),
+        ("enum.py:__hash__  calls ≈ 3028\n", 4, "tolerance like ±2%"),
+        (
+            "# calls tolerance: 5 calls\nenum.py:__hash__\n",
+            4,
+            "calls tolerance",
+        ),
+    ] {
+        let text = format!(
+            "# profdiff snapshot v1\n# format: pstats  unit: seconds\n# include: ^enum.py:__hash__$\n{body}"
+        );
+        std::fs::write(&path, &text).unwrap();
+        let output = profdiff(&["snapshot", SEED2, "--check", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{body:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("invalid snapshot: line {line}: ")),
+            "{body:?}: {err}"
+        );
+        assert!(err.contains(needle), "{body:?}: {err}");
+    }
+}

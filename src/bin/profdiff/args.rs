@@ -81,8 +81,10 @@ Examples:
     $ profdiff snapshot after.prof --check perf.snapshot
   Accept the new numbers:
     $ profdiff snapshot after.prof --check perf.snapshot --update
+  Counts that move with PYTHONHASHSEED, within 2% either way:
+    $ profdiff snapshot after.prof --calls-tolerance 2% -o perf.snapshot
 
-Hand-edit a line into a bound: `calls <= 2`, `incl < 200ms`.
+Hand-edit a line into a bound: `calls <= 2`, `calls ≈ 3028 ±50`, `incl < 200ms`.
 Locally a mismatch also writes FILE.new for review; with CI set nothing is written.";
 
 #[derive(Args, Debug)]
@@ -114,6 +116,11 @@ pub struct SnapshotArgs {
     /// Also pin each function's inclusive time within a band (±50%).
     #[arg(long, conflicts_with = "check")]
     pub with_time: bool,
+    /// Write call counts with a tolerance, `calls ≈ N ±T`: a number of calls
+    /// (50) or a percent of each count (2%). Recorded in the file, so
+    /// functions added by --update get it too.
+    #[arg(long, value_name = "T", conflicts_with = "check")]
+    pub calls_tolerance: Option<String>,
     /// Strip this path prefix from file names before keying (repeatable).
     #[arg(long, value_name = "PATH")]
     pub strip_prefix: Vec<String>,
