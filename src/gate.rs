@@ -57,6 +57,13 @@
 //!   total is redundant, and with N > 0 it catches many small increases that
 //!   each stay under N.
 //!
+//! * **Counts that follow the hash seed still fail.** A `__hash__` method or
+//!   the builtin `hash` whose count grew a little is likely hash-seed noise
+//!   ([`crate::noise`]), and the report says so ([`hash_seed_note`]), but the
+//!   gate does not excuse it: a growing `__hash__` count can also be real
+//!   work (more objects hashed), and how much seed noise to accept is the
+//!   user's call, stated as a tolerance (or avoided with a fixed seed).
+//!
 //! Every violation carries the numbers to explain it: `base` (`None` for an
 //! added function), `new` and `limit`, the largest `new` that would have
 //! passed.
@@ -555,7 +562,40 @@ pub fn render_violations(verdict: &Verdict, out: &mut dyn Write, style: Style) -
             Cell::plain(violation.display.clone()),
         ]);
     }
-    table.write(out, style)
+    table.write(out, style)?;
+    if let Some(note) = hash_seed_note(verdict, &|key| key.to_string()) {
+        writeln!(
+            out,
+            "{}",
+            paint(&format!("note: {note}"), Tone::Dim, style.color)
+        )?;
+    }
+    Ok(())
+}
+
+/// A note when violated call rules are on functions whose counts follow
+/// `PYTHONHASHSEED` (`__hash__` methods, the builtin `hash`; see
+/// [`crate::noise`]): they still fail, since only the user can say how much
+/// such noise to accept, but the note says what is likely going on and how
+/// to state a tolerance. `None` when no such function failed. `name`
+/// writes each key (as is, or as a Markdown code span).
+pub fn hash_seed_note(verdict: &Verdict, name: &dyn Fn(&str) -> String) -> Option<String> {
+    let keys: Vec<&str> = verdict
+        .violations
+        .iter()
+        .filter(|v| {
+            v.rule == Rule::Calls
+                && v.base.is_some_and(|base| {
+                    crate::noise::hash_seed_noise(&v.key, base as u64, v.new as u64)
+                })
+        })
+        .map(|v| v.key.as_str())
+        .collect();
+    crate::noise::violations_note_with(
+        &keys,
+        "allow for it with --max-calls-increase-pct or --max-calls-increase",
+        name,
+    )
 }
 
 /// "checked 2,881 functions and the totals" and the like, followed by the

@@ -62,6 +62,10 @@ pub struct Summary {
     pub unchanged: usize,
     /// Self/inclusive changes at or below this (in `unit`) count as unchanged.
     pub threshold: f64,
+    /// Remarks on the comparison as a whole, e.g. that call counts which
+    /// follow PYTHONHASHSEED changed; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +101,11 @@ pub struct FunctionChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusive_cost: Option<Change<f64>>,
     pub callers: Vec<CallerChange>,
+    /// Why the change is likely noise: `"hash_seed"` when the call count of
+    /// a `__hash__` method or the builtin `hash` changed (it follows
+    /// PYTHONHASHSEED). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likely_noise: Option<String>,
 }
 
 /// `profdiff diff --format json`.

@@ -103,6 +103,7 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
                 self_cost,
                 inclusive_cost,
                 callers: caller_changes(&f.callers, unit),
+                likely_noise: crate::noise::of(f).map(|noise| noise.name().to_string()),
             }
         })
         .collect();
@@ -121,6 +122,9 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
             changed: diff.counts.changed,
             unchanged: diff.counts.unchanged,
             threshold: diff.cost_threshold,
+            notes: crate::noise::note(&report.likely_noise)
+                .into_iter()
+                .collect(),
         },
         functions,
         verdict: report.verdict.map(verdict),

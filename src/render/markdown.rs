@@ -102,6 +102,10 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
             )?;
         }
     }
+    if let Some(note) = crate::noise::note_with(&report.likely_noise, &code) {
+        writeln!(out)?;
+        writeln!(out, "> **Note**: {note}")?;
+    }
 
     if let Some(verdict) = report.verdict.filter(|v| v.regressed) {
         writeln!(out)?;
@@ -145,6 +149,10 @@ fn write_violations(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
             code(violation.rule.name()),
             gate::excess(violation, &verdict.unit)
         )?;
+    }
+    if let Some(note) = gate::hash_seed_note(verdict, &code) {
+        writeln!(out)?;
+        writeln!(out, "> **Note**: {note}")?;
     }
     Ok(())
 }

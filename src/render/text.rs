@@ -75,6 +75,9 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
             writeln!(out, "note: {}: {note}", profile.meta.path)?;
         }
     }
+    if let Some(note) = crate::noise::note(&report.likely_noise) {
+        writeln!(out, "note: {note}")?;
+    }
     writeln!(out)?;
 
     let self_label = if unit.is_time() { "self" } else { "self cost" };

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::gate;
 use crate::model::{FunctionId, Profile};
+use crate::noise::{self, Noise};
 
 use super::parse::parse;
 use super::render::{fresh_line, select};
@@ -26,6 +27,10 @@ pub struct BoundViolation {
     pub bound: String,
     /// The actual value (`6`, `250ms`, or `unknown`).
     pub actual: String,
+    /// Set when the bound is on the calls of a function whose count follows
+    /// PYTHONHASHSEED and the count moved a little
+    /// ([`crate::noise::hash_seed_noise`]): likely noise.
+    pub likely_noise: Option<Noise>,
 }
 
 /// A function the snapshot lists that the profile no longer has (within the
@@ -151,11 +156,20 @@ pub fn check(
                 Ok(()) => kept.push(clause.text.clone()),
                 Err(actual) => {
                     failed = true;
+                    let likely_noise = match (clause.calls_value(), profile.functions[id].calls) {
+                        (Some(expected), Some(calls))
+                            if noise::hash_seed_noise(&entry.key, expected, calls) =>
+                        {
+                            Some(Noise::HashSeed)
+                        }
+                        _ => None,
+                    };
                     violations.push(BoundViolation {
                         line: entry.line,
                         key: entry.key.clone(),
                         bound: clause.described(),
                         actual,
+                        likely_noise,
                     });
                     let band = parsed.band.as_ref().map_or(DEFAULT_BAND_PCT, |b| b.pct);
                     if let Some(replacement) =

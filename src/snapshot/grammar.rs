@@ -78,6 +78,12 @@ impl Clause {
         }
     }
 
+    /// The count a bound on calls names (`3028` in `calls ≈ 3028 ±2%` or
+    /// `calls <= 3028`); `None` for a bound on time.
+    pub(super) fn calls_value(&self) -> Option<u64> {
+        (self.field == Field::Calls).then_some(self.value as u64)
+    }
+
     /// `Ok` when the bound holds, else the actual value for the message.
     pub(super) fn holds(
         &self,

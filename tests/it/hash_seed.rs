@@ -77,10 +77,15 @@ fn counts(view: &Value) -> HashMap<(String, u64, String), u64> {
         .collect()
 }
 
-/// Every function whose call count differs between the pstats views, and the
-/// views' total calls (base, new).
+/// Every function whose call count differs between the pstats views of
+/// seed 2 (base) and seed 1 (new), and the views' total calls (base, new).
 fn pstats_moves() -> (Vec<Moved>, (u64, u64)) {
-    let (base_view, new_view) = (expected("small-seed2"), expected("small-seed1"));
+    pstats_moves_between("small-seed2", "small-seed1")
+}
+
+/// As [`pstats_moves`], between any two views of the same program.
+fn pstats_moves_between(base_name: &str, new_name: &str) -> (Vec<Moved>, (u64, u64)) {
+    let (base_view, new_view) = (expected(base_name), expected(new_name));
     let (base, new) = (counts(&base_view), counts(&new_view));
     assert_eq!(base.len(), new.len(), "both runs have the same functions");
     let mut moved: Vec<Moved> = base
@@ -88,7 +93,7 @@ fn pstats_moves() -> (Vec<Moved>, (u64, u64)) {
         .map(|(key, &b)| {
             let n = *new
                 .get(key)
-                .unwrap_or_else(|| panic!("{key:?} only in seed 2"));
+                .unwrap_or_else(|| panic!("{key:?} only in {base_name}"));
             (key, b, n)
         })
         .filter(|(_, b, n)| b != n)
@@ -106,7 +111,11 @@ fn pstats_moves() -> (Vec<Moved>, (u64, u64)) {
 }
 
 fn diff_json(extra: &[&str]) -> (DiffDocument, std::process::Output) {
-    let mut args = vec!["diff", BASE, NEW, "--format", "json"];
+    diff_json_of(BASE, NEW, extra)
+}
+
+fn diff_json_of(base: &str, new: &str, extra: &[&str]) -> (DiffDocument, std::process::Output) {
+    let mut args = vec!["diff", base, new, "--format", "json"];
     args.extend_from_slice(extra);
     let output = profdiff(&args);
     let document = serde_json::from_slice(&output.stdout)
@@ -558,4 +567,241 @@ fn malformed_snapshot_tolerances_are_usage_errors() {
         );
         assert!(err.contains(needle), "{body:?}: {err}");
     }
+}
+
+// ----------------------------------------------------------- noise notes
+
+/// Whether pstats names the function `__hash__` or the builtin `hash`: the
+/// functions whose counts follow the hash seed by nature.
+fn hash_named(m: &Moved) -> bool {
+    m.name == "__hash__" || (m.file == "~" && m.name == "<built-in method builtins.hash>")
+}
+
+/// The keys of the hash-named functions whose pstats counts differ, sorted.
+fn expected_noise(document: &DiffDocument, moved: &[Moved]) -> Vec<String> {
+    let mut keys: Vec<String> = moved
+        .iter()
+        .filter(|m| hash_named(m))
+        .inspect(|m| {
+            // The seed moves these counts a little (the flag's 10% rule).
+            assert!(10 * m.base.abs_diff(m.new) <= m.base.max(m.new), "{m:?}");
+        })
+        .map(|m| key_of(document, m))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The keys listed in a note's parentheses.
+fn listed(note: &str) -> Vec<String> {
+    let inside = note
+        .split_once(" changed (")
+        .and_then(|(_, rest)| rest.split_once("); likely noise"))
+        .unwrap_or_else(|| panic!("no list in {note:?}"))
+        .0;
+    inside.split(", ").map(str::to_string).collect()
+}
+
+/// The keys a violations note names (`a, b and c follow PYTHONHASHSEED: …`).
+fn named_in(note: &str) -> Vec<String> {
+    let (names, _) = note
+        .split_once(" follow PYTHONHASHSEED")
+        .or_else(|| note.split_once(" follows PYTHONHASHSEED"))
+        .unwrap_or_else(|| panic!("no names in {note:?}"));
+    let mut names: Vec<String> = names
+        .split(" and ")
+        .flat_map(|part| part.split(", "))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_report_marks_exactly_the_hash_functions_whose_counts_moved() {
+    for (base_view, new_view, base, new) in [
+        ("small-seed2", "small-seed1", SEED2, SEED1),
+        (
+            "small-cprofile",
+            "small-seed1",
+            "fixtures/realworld/small-cprofile.prof",
+            SEED1,
+        ),
+    ] {
+        let (moved, _) = pstats_moves_between(base_view, new_view);
+        let (document, output) = diff_json_of(base, new, &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let noise = expected_noise(&document, &moved);
+        // Among the moved functions is one that is not hash-named (black's
+        // mode.py genexpr): it moves with the seed too, but is not marked.
+        assert!(
+            noise.len() >= 2 && noise.len() < moved.len(),
+            "{noise:?} of {moved:?}"
+        );
+
+        // JSON: the per-function field and the summary note.
+        let mut marked: Vec<String> = document
+            .functions
+            .iter()
+            .filter(|f| f.likely_noise.is_some())
+            .inspect(|f| assert_eq!(f.likely_noise.as_deref(), Some("hash_seed")))
+            .map(|f| f.key.clone())
+            .collect();
+        marked.sort();
+        assert_eq!(marked, noise, "{base_view} → {new_view}");
+        assert_eq!(
+            document.summary.notes.len(),
+            1,
+            "{:?}",
+            document.summary.notes
+        );
+        let json_note = &document.summary.notes[0];
+        assert_eq!(listed(json_note), noise);
+        assert!(json_note.starts_with(&format!(
+            "call counts of {} functions that follow PYTHONHASHSEED changed",
+            noise.len()
+        )));
+
+        // Text: the same note under the summary, before the table.
+        let text = crate::stdout(&profdiff(&["diff", base, new, "--color", "never"]));
+        let notes: Vec<&str> = text.lines().filter(|l| l.starts_with("note: ")).collect();
+        assert_eq!(notes, [format!("note: {json_note}")], "{text}");
+        let table = text.lines().position(|l| l.contains("Δcalls")).unwrap();
+        let note_line = text.lines().position(|l| l.starts_with("note: ")).unwrap();
+        assert!(note_line < table);
+
+        // Markdown: a note with the names as code spans.
+        let markdown = crate::stdout(&profdiff(&["diff", base, new, "--format", "markdown"]));
+        let spans: Vec<String> = noise.iter().map(|k| format!("`{k}`")).collect();
+        assert!(
+            markdown.contains(&format!(
+                "> **Note**: call counts of {} functions that follow PYTHONHASHSEED changed ({});",
+                noise.len(),
+                spans.join(", ")
+            )),
+            "{markdown}"
+        );
+    }
+}
+
+#[test]
+fn the_note_follows_the_filters() {
+    let (moved, _) = pstats_moves();
+    let (document, _) = diff_json(&[]);
+    let noise = expected_noise(&document, &moved);
+    // Only the genexpr selected: nothing to note.
+    let (narrow, _) = diff_json(&["--include", r"mode\.py:<genexpr>"]);
+    assert_eq!(narrow.functions.len(), 1);
+    assert!(
+        narrow.summary.notes.is_empty(),
+        "{:?}",
+        narrow.summary.notes
+    );
+    // One hash function selected: the note names it alone.
+    let one = regex::escape(&noise[0]);
+    let (single, _) = diff_json(&["--include", &format!("^{one}$")]);
+    assert_eq!(single.summary.notes.len(), 1);
+    assert_eq!(listed(&single.summary.notes[0]), [noise[0].clone()]);
+    assert!(single.summary.notes[0].starts_with("call count of 1 function that follows"));
+}
+
+#[test]
+fn the_gate_still_fails_and_says_which_violations_are_likely_noise() {
+    let (moved, _) = pstats_moves();
+    let (document, output) = diff_json(&["--fail-on-regression"]);
+    assert_eq!(output.status.code(), Some(1));
+    let noise = expected_noise(&document, &moved);
+    // Every hash function's growth is a violation (the gate does not excuse
+    // them), and so is the genexpr's.
+    let violated: Vec<String> = calls_violations(&document)
+        .into_iter()
+        .map(|v| v.0)
+        .collect();
+    for key in &noise {
+        assert!(violated.contains(key), "{key} not in {violated:?}");
+    }
+    let err = stderr(&output);
+    let note = err
+        .lines()
+        .find_map(|l| l.strip_prefix("note: "))
+        .unwrap_or_else(|| panic!("no note in\n{err}"));
+    assert_eq!(named_in(note), noise);
+    let genexpr = moved.iter().find(|m| !hash_named(m)).unwrap();
+    let genexpr_key = key_of(&document, genexpr);
+    assert!(violated.contains(&genexpr_key));
+    assert!(!note.contains(&genexpr_key), "{note}");
+    assert!(note.contains("--max-calls-increase-pct"), "{note}");
+
+    // With the genexpr alone failing, there is nothing to note.
+    let only_genexpr = profdiff(&[
+        "diff",
+        BASE,
+        NEW,
+        "--fail-on-regression",
+        "--include",
+        r"mode\.py:<genexpr>",
+    ]);
+    assert_eq!(only_genexpr.status.code(), Some(1));
+    let err = stderr(&only_genexpr);
+    assert!(
+        err.contains("(<genexpr>)") && !err.contains("note:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_snapshot_check_notes_hash_seed_counts() {
+    let (moved, _) = pstats_moves();
+    let (document, _) = diff_json(&[]);
+    let noise = expected_noise(&document, &moved);
+    let include = moved
+        .iter()
+        .map(|m| format!("^{}$", regex::escape(&key_of(&document, m))))
+        .collect::<Vec<_>>()
+        .join("|");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strict.snapshot");
+    let path = path.to_str().unwrap();
+    let made = profdiff(&["snapshot", SEED1, "--include", &include, "-o", path]);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let checked = profdiff_locally(&["snapshot", SEED2, "--check", path, "--color", "never"]);
+    assert_eq!(checked.status.code(), Some(1));
+    let report = stdout_of(&checked);
+    assert_eq!(reported_bounds(&report).len(), moved.len(), "{report}");
+    let note = report
+        .lines()
+        .find_map(|l| l.strip_prefix("  note: "))
+        .unwrap_or_else(|| panic!("no note in\n{report}"));
+    assert_eq!(named_in(note), noise);
+}
+
+#[test]
+fn a_large_move_of_a_hash_count_is_not_called_noise() {
+    // black 23.12.1 → 24.8.0, both under PYTHONHASHSEED=0: the new release
+    // hashes enum members far more often. pstats' view of 24.8.0 has the
+    // new count.
+    let view = expected("black-24.8.0");
+    let enum_hash = view["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "__hash__" && f["file"].as_str().unwrap().ends_with("/enum.py"))
+        .unwrap();
+    let (document, output) = diff_json_of(
+        "fixtures/realworld/black-23.12.1.prof.gz",
+        "fixtures/realworld/black-24.8.0.prof.gz",
+        &["--include", r"^enum\.py:__hash__$"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(document.functions.len(), 1);
+    let row = &document.functions[0];
+    assert_eq!(row.calls.new, enum_hash["nc"].as_i64());
+    let (base, new) = (row.calls.base.unwrap(), row.calls.new.unwrap());
+    assert!(new > 2 * base, "{base} → {new}");
+    assert_eq!(row.likely_noise, None);
+    assert!(
+        document.summary.notes.is_empty(),
+        "{:?}",
+        document.summary.notes
+    );
 }
