@@ -122,11 +122,6 @@ impl GateOptions {
         base.saturating_add(self.max_calls_increase.max(percent))
     }
 
-    /// True when calls may grow at all (a tolerance was given).
-    pub fn has_calls_tolerance(&self) -> bool {
-        self.max_calls_increase > 0 || self.max_calls_increase_pct.is_some_and(|pct| pct > 0.0)
-    }
-
     /// The calls allowance in words, for reports: `2% of the base`,
     /// `5 calls`, `the larger of 5 calls and 2% of the base`; `None` when
     /// no tolerance was given.
