@@ -4,7 +4,8 @@
 //! [`formats`]), align their functions by a normalised key ([`align`]), and
 //! compute what changed in call counts and time ([`diff`]). Renderers in
 //! [`render`] turn the result into a terminal table or versioned JSON
-//! ([`wire`]).
+//! ([`wire`]). [`noise`] marks call-count changes that likely follow the
+//! hash seed rather than the code; [`gate`] and [`snapshot`] judge them.
 //!
 //! ```no_run
 //! use profdiff::{diff, input, render};
@@ -28,6 +29,7 @@ pub mod input;
 pub mod lambda;
 pub mod merge;
 pub mod model;
+pub mod noise;
 pub mod output;
 pub mod render;
 pub mod snapshot;

@@ -62,8 +62,10 @@ pub struct Summary {
     pub unchanged: usize,
     /// Self/inclusive changes at or below this (in `unit`) count as unchanged.
     pub threshold: f64,
-    /// How the two profiles were compared, when that needs saying (builtins
-    /// matched by name alone, files by base name).
+    /// Remarks on the comparison as a whole: how the two profiles were
+    /// matched when that needs saying (builtins by name alone, files by base
+    /// name), or that call counts which follow PYTHONHASHSEED changed;
+    /// absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -106,6 +108,11 @@ pub struct FunctionChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusive_min: Option<Sides<f64>>,
     pub callers: Vec<CallerChange>,
+    /// Why the change is likely noise: `"hash_seed"` when the call count of
+    /// a `__hash__` method or the builtin `hash` changed (it follows
+    /// PYTHONHASHSEED). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likely_noise: Option<String>,
 }
 
 /// `profdiff diff --format json`.

@@ -107,6 +107,7 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
                     new: f.inclusive_min.new,
                 }),
                 callers: caller_changes(&f.callers, unit),
+                likely_noise: crate::noise::of(f).map(|noise| noise.name().to_string()),
             }
         })
         .collect();
@@ -125,7 +126,12 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
             changed: diff.counts.changed,
             unchanged: diff.counts.unchanged,
             threshold: diff.cost_threshold,
-            notes: diff.notes.clone(),
+            notes: diff
+                .notes
+                .iter()
+                .cloned()
+                .chain(crate::noise::note(&report.likely_noise))
+                .collect(),
         },
         functions,
         verdict: report.verdict.map(verdict),

@@ -103,6 +103,14 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
             )?;
         }
     }
+    for note in &diff.notes {
+        writeln!(out)?;
+        writeln!(out, "> **Note**: {}", escape_text(note))?;
+    }
+    if let Some(note) = crate::noise::note_with(&report.likely_noise, &code) {
+        writeln!(out)?;
+        writeln!(out, "> **Note**: {note}")?;
+    }
 
     if let Some(verdict) = report.verdict.filter(|v| v.regressed) {
         writeln!(out)?;
@@ -146,6 +154,10 @@ fn write_violations(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
             code(violation.rule.name()),
             gate::excess(violation, &verdict.unit)
         )?;
+    }
+    if let Some(note) = gate::hash_seed_note(verdict, &code) {
+        writeln!(out)?;
+        writeln!(out, "> **Note**: {note}")?;
     }
     Ok(())
 }

@@ -39,6 +39,10 @@ pub struct DiffReport<'a> {
     /// The regression gate's verdict, when one was asked for; renderers
     /// include it (JSON `verdict`, the Markdown headline).
     pub verdict: Option<&'a crate::gate::Verdict>,
+    /// Functions that passed the filters whose call-count change likely
+    /// follows the hash seed ([`crate::noise::likely_noise`]), in key order,
+    /// whether or not `--top` shows them; renderers add a note.
+    pub likely_noise: Vec<&'a FunctionDiff>,
 }
 
 impl<'a> DiffReport<'a> {
@@ -56,6 +60,10 @@ impl<'a> DiffReport<'a> {
             .filter(|f| filter.matches(&f.key, &f.display))
             .collect();
         let count = matching.len();
+        let likely_noise = crate::noise::likely_noise(diff)
+            .into_iter()
+            .filter(|f| filter.matches(&f.key, &f.display))
+            .collect();
         let rows = match top {
             Some(top) => matching.into_iter().take(top).collect(),
             None => matching,
@@ -68,6 +76,7 @@ impl<'a> DiffReport<'a> {
             matching: count,
             show_callers: false,
             verdict: None,
+            likely_noise,
         }
     }
 }

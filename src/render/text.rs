@@ -78,7 +78,12 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
             writeln!(out, "note: {}: {note}", profile.meta.path)?;
         }
     }
-    for note in &diff.notes {
+    for note in diff
+        .notes
+        .iter()
+        .cloned()
+        .chain(crate::noise::note(&report.likely_noise))
+    {
         writeln!(out, "note: {note}")?;
     }
     writeln!(out)?;

@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::gate;
 use crate::model::{FunctionId, Profile};
+use crate::noise::{self, Noise};
 
-use super::grammar::Op;
 use super::parse::parse;
 use super::render::{fresh_line, select};
 use super::{SnapshotError, DEFAULT_BAND_PCT};
@@ -22,10 +22,15 @@ pub struct BoundViolation {
     /// The snapshot line it is on.
     pub line: usize,
     pub key: String,
-    /// The bound as written, normalised (`calls <= 1`).
+    /// The bound as written, normalised (`calls <= 1`); a calls tolerance
+    /// also gives the counts it allows (`calls ≈ 3028 ±1% (2998–3058)`).
     pub bound: String,
     /// The actual value (`6`, `250ms`, or `unknown`).
     pub actual: String,
+    /// Set when the bound is on the calls of a function whose count follows
+    /// PYTHONHASHSEED and the count moved a little
+    /// ([`crate::noise::hash_seed_noise`]): likely noise.
+    pub likely_noise: Option<Noise>,
 }
 
 /// A function the snapshot lists that the profile no longer has (within the
@@ -125,11 +130,23 @@ pub fn check(
         while let Some((key, new_id)) =
             pending.next_if(|(key, _)| key.as_str() < entry.key.as_str())
         {
-            actual_lines.push(fresh_line(profile, key, *new_id, parsed.band.as_ref()));
+            actual_lines.push(fresh_line(
+                profile,
+                key,
+                *new_id,
+                parsed.band.as_ref(),
+                parsed.calls_tolerance,
+            ));
         }
         actual_lines.extend(entry.leading.iter().cloned());
         if !same_unit {
-            actual_lines.push(fresh_line(profile, &entry.key, id, parsed.band.as_ref()));
+            actual_lines.push(fresh_line(
+                profile,
+                &entry.key,
+                id,
+                parsed.band.as_ref(),
+                parsed.calls_tolerance,
+            ));
             continue;
         }
         let mut kept = Vec::with_capacity(entry.clauses.len());
@@ -139,17 +156,25 @@ pub fn check(
                 Ok(()) => kept.push(clause.text.clone()),
                 Err(actual) => {
                     failed = true;
+                    let likely_noise = match (clause.calls_value(), profile.functions[id].calls) {
+                        (Some(expected), Some(calls))
+                            if noise::hash_seed_noise(&entry.key, expected, calls) =>
+                        {
+                            Some(Noise::HashSeed)
+                        }
+                        _ => None,
+                    };
                     violations.push(BoundViolation {
                         line: entry.line,
                         key: entry.key.clone(),
-                        bound: clause.canonical(),
+                        bound: clause.described(),
                         actual,
+                        likely_noise,
                     });
-                    let band = match clause.op {
-                        Op::Approx(pct) => pct,
-                        _ => parsed.band.as_ref().map_or(DEFAULT_BAND_PCT, |b| b.pct),
-                    };
-                    if let Some(replacement) = clause.replacement(profile, id, band) {
+                    let band = parsed.band.as_ref().map_or(DEFAULT_BAND_PCT, |b| b.pct);
+                    if let Some(replacement) =
+                        clause.replacement(profile, id, band, parsed.calls_tolerance)
+                    {
                         if !kept.contains(&replacement) {
                             kept.push(replacement);
                         }
@@ -169,7 +194,13 @@ pub fn check(
         }
     }
     for (key, id) in pending {
-        actual_lines.push(fresh_line(profile, key, *id, parsed.band.as_ref()));
+        actual_lines.push(fresh_line(
+            profile,
+            key,
+            *id,
+            parsed.band.as_ref(),
+            parsed.calls_tolerance,
+        ));
     }
     actual_lines.extend(parsed.trailing.iter().cloned());
     let mut actual = actual_lines.join("\n");

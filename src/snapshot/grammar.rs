@@ -1,10 +1,10 @@
-//! The grammar of a function line: its key, and bounds like `calls <= 2`
-//! or `incl ≈ 134ms ±50%`.
+//! The grammar of a function line: its key, and bounds like `calls <= 2`,
+//! `calls ≈ 3028 ±2%` or `incl ≈ 134ms ±50%`.
 
 use crate::model::{FunctionId, Profile};
 
 use super::render::format_cost;
-use super::Band;
+use super::{Band, CallsTolerance};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -30,8 +30,10 @@ pub(super) enum Op {
     Le,
     Gt,
     Ge,
-    /// `≈ V ±P%`, with P.
+    /// `≈ V ±P%`, with P (times).
     Approx(f64),
+    /// `≈ N ±T` on calls, with T.
+    Within(CallsTolerance),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,8 +55,33 @@ impl Clause {
         };
         match self.op {
             Op::Approx(pct) => format!("{} ≈ {value} ±{pct}%", self.field.name()),
+            Op::Within(tolerance) => format!("{} ≈ {value} {tolerance}", self.field.name()),
             op => format!("{} {} {value}", self.field.name(), op_symbol(op)),
         }
+    }
+
+    /// The bound for a violation message: [`Clause::canonical`], and for a
+    /// calls tolerance the counts it allows (`calls ≈ 3028 ±1% (2998–3058)`).
+    pub(super) fn described(&self) -> String {
+        let canonical = self.canonical();
+        match self.op {
+            Op::Within(tolerance) => {
+                let recorded = self.value as u64;
+                let allowance = tolerance.allowance(recorded);
+                format!(
+                    "{canonical} ({}–{})",
+                    recorded.saturating_sub(allowance),
+                    recorded.saturating_add(allowance)
+                )
+            }
+            _ => canonical,
+        }
+    }
+
+    /// The count a bound on calls names (`3028` in `calls ≈ 3028 ±2%` or
+    /// `calls <= 3028`); `None` for a bound on time.
+    pub(super) fn calls_value(&self) -> Option<u64> {
+        (self.field == Field::Calls).then_some(self.value as u64)
     }
 
     /// `Ok` when the bound holds, else the actual value for the message.
@@ -82,6 +109,9 @@ impl Clause {
             Op::Approx(pct) => {
                 (actual - self.value).abs() <= (self.value.abs() * pct / 100.0).max(floor)
             }
+            Op::Within(tolerance) => {
+                (actual - self.value).abs() <= tolerance.allowance(self.value as u64) as f64
+            }
         };
         if ok {
             Ok(())
@@ -92,17 +122,30 @@ impl Clause {
         }
     }
 
-    /// What replaces a failed bound in the actual text: the actual value.
+    /// What replaces a failed bound in the actual text: the actual value,
+    /// with the bound's own tolerance or band when it has one, else `band`
+    /// for times and `calls_tolerance` (when given) for calls.
     pub(super) fn replacement(
         &self,
         profile: &Profile,
         id: FunctionId,
         band: f64,
+        calls_tolerance: Option<CallsTolerance>,
     ) -> Option<String> {
         let function = &profile.functions[id];
         let time = profile.meta.unit.is_time();
+        let band = match self.op {
+            Op::Approx(pct) => pct,
+            _ => band,
+        };
+        let calls_tolerance = match self.op {
+            Op::Within(tolerance) => Some(tolerance),
+            _ => calls_tolerance,
+        };
         match self.field {
-            Field::Calls => function.calls.map(|calls| format!("calls = {calls}")),
+            Field::Calls => function
+                .calls
+                .map(|calls| calls_clause(calls, calls_tolerance)),
             Field::Incl => Some(format!(
                 "incl ≈ {} ±{band}%",
                 format_cost(function.inclusive_cost, time)
@@ -115,6 +158,14 @@ impl Clause {
     }
 }
 
+/// `calls = 6`, or `calls ≈ 6 ±2%` with a tolerance.
+pub(super) fn calls_clause(calls: u64, tolerance: Option<CallsTolerance>) -> String {
+    match tolerance {
+        Some(tolerance) => format!("calls ≈ {calls} {tolerance}"),
+        None => format!("calls = {calls}"),
+    }
+}
+
 fn op_symbol(op: Op) -> &'static str {
     match op {
         Op::Eq => "=",
@@ -122,7 +173,7 @@ fn op_symbol(op: Op) -> &'static str {
         Op::Le => "<=",
         Op::Gt => ">",
         Op::Ge => ">=",
-        Op::Approx(_) => "≈",
+        Op::Approx(_) | Op::Within(_) => "≈",
     }
 }
 
@@ -243,20 +294,28 @@ pub(super) fn parse_clauses(text: &str, time: bool) -> std::result::Result<Vec<C
             )
         })?;
         scanner.skip_space();
+        // `≈` takes a tolerance right after the count; after `=` one is an
+        // error worth explaining (below).
+        let tolerance_may_follow = matches!(op, Op::Approx(_) | Op::Eq);
         let value = match field {
-            Field::Calls => scanner.count()?,
+            Field::Calls => scanner.count(tolerance_may_follow)?,
             _ => scanner.cost(time)?,
         };
         let op = match op {
+            Op::Approx(_) if field == Field::Calls => {
+                scanner.skip_space();
+                Op::Within(scanner.calls_tolerance()?)
+            }
             Op::Approx(_) => {
-                if field == Field::Calls {
-                    return Err(
-                        "calls are exact, `≈` does not apply; use a range: calls >= 4  calls <= 8"
-                            .to_string(),
-                    );
-                }
                 scanner.skip_space();
                 Op::Approx(scanner.band()?)
+            }
+            Op::Eq if field == Field::Calls && scanner.after_space_starts_with_plus_minus() => {
+                return Err(format!(
+                    "`=` is exact and takes no tolerance; write `calls ≈ {} ±T` \
+                     (±T: a number of calls or a percentage, e.g. ±2%)",
+                    value
+                ))
             }
             Op::Eq if field != Field::Calls => {
                 return Err(format!(
@@ -286,13 +345,13 @@ pub(super) fn parse_clauses(text: &str, time: bool) -> std::result::Result<Vec<C
 }
 
 /// A cursor over one line's bounds.
-struct Scanner<'t> {
+pub(super) struct Scanner<'t> {
     text: &'t str,
     position: usize,
 }
 
 impl<'t> Scanner<'t> {
-    fn new(text: &'t str) -> Self {
+    pub(super) fn new(text: &'t str) -> Self {
         Scanner { text, position: 0 }
     }
 
@@ -300,7 +359,7 @@ impl<'t> Scanner<'t> {
         &self.text[self.position..]
     }
 
-    fn at_end(&self) -> bool {
+    pub(super) fn at_end(&self) -> bool {
         self.position >= self.text.len()
     }
 
@@ -381,10 +440,13 @@ impl<'t> Scanner<'t> {
             .ok_or_else(|| format!("invalid number `{}`", &self.text[start..end]))
     }
 
-    fn count(&mut self) -> std::result::Result<f64, String> {
+    /// A whole number of calls, ending the token (or, with `band_follows`,
+    /// directly followed by a `±` tolerance: `calls≈3028±2%`).
+    fn count(&mut self, band_follows: bool) -> std::result::Result<f64, String> {
         let token = self.rest_token();
         let digits = self.take_while(|c| c.is_ascii_digit());
-        if digits.is_empty() || !(self.at_end() || self.at_space()) {
+        let ends = self.at_end() || self.at_space() || (band_follows && self.at_plus_minus());
+        if digits.is_empty() || !ends {
             return Err(format!(
                 "calls must be a whole number, found `{}`",
                 if token.is_empty() { "nothing" } else { token }
@@ -427,9 +489,65 @@ impl<'t> Scanner<'t> {
         }
     }
 
+    fn at_plus_minus(&self) -> bool {
+        let rest = self.rest();
+        rest.starts_with('±') || rest.starts_with("+-") || rest.starts_with("+/-")
+    }
+
+    /// True when the next token, after any space, is a `±` tolerance.
+    fn after_space_starts_with_plus_minus(&self) -> bool {
+        let mut ahead = Scanner {
+            text: self.text,
+            position: self.position,
+        };
+        ahead.skip_space();
+        ahead.at_plus_minus()
+    }
+
+    /// Consumes `±`, `+-` or `+/-`; false when there is none.
+    pub(super) fn eat_plus_minus(&mut self) -> bool {
+        self.eat("±") || self.eat("+-") || self.eat("+/-")
+    }
+
+    /// A calls tolerance after the count: `±2%` (percent of the recorded
+    /// count) or `±50` (calls).
+    fn calls_tolerance(&mut self) -> std::result::Result<CallsTolerance, String> {
+        if !self.eat_plus_minus() {
+            return Err(format!(
+                "expected a tolerance like ±2% or ±50 after the count, found `{}`",
+                if self.rest_token().is_empty() {
+                    "nothing"
+                } else {
+                    self.rest_token()
+                }
+            ));
+        }
+        self.calls_tolerance_value()
+    }
+
+    /// The number of a calls tolerance, after its `±`: `2%`, `2.5%` or `50`.
+    pub(super) fn calls_tolerance_value(&mut self) -> std::result::Result<CallsTolerance, String> {
+        let start = self.position;
+        let value = self.number()?;
+        if self.eat("%") {
+            return Ok(CallsTolerance::Percent(value));
+        }
+        let written = &self.text[start..self.position];
+        if !written.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "a calls tolerance is a whole number of calls or a percentage, found `{written}`; \
+                 add `%` for a percentage"
+            ));
+        }
+        written
+            .parse::<u64>()
+            .map(CallsTolerance::Calls)
+            .map_err(|_| format!("calls tolerance `{written}` is too large"))
+    }
+
     /// `±50%` (or `+-50%`).
     fn band(&mut self) -> std::result::Result<f64, String> {
-        if !(self.eat("±") || self.eat("+-") || self.eat("+/-")) {
+        if !self.eat_plus_minus() {
             return Err(format!(
                 "expected a band like ±50% after the value, found `{}`",
                 self.rest_token()
@@ -464,7 +582,16 @@ mod tests {
             "calls 2",
             "calls <= 2.5",
             "calls <= -1",
-            "calls ≈ 2 ±1%",
+            "calls ≈ 2",
+            "calls ≈ 2 1%",
+            "calls ≈ 2 ±",
+            "calls ≈ 2 ±1.5",
+            "calls ≈ 2.5 ±1",
+            "calls ≈ 2 ±-1",
+            "calls ≈ 2 ±1%%",
+            "calls = 2 ±1",
+            "calls=2±1%",
+            "calls <= 2 ±1",
             "incl = 1ms",
             "incl ≈ 1ms",
             "incl < 1h",
@@ -476,6 +603,37 @@ mod tests {
             assert!(parse_clauses(bad, true).is_err(), "{bad:?} accepted");
         }
         assert!(parse_clauses("incl < 1ms", false).is_err());
+        let error = parse_clauses("calls = 3028 ±50", true).unwrap_err();
+        assert!(error.contains("calls ≈ 3028 ±T"), "{error}");
+    }
+
+    #[test]
+    fn calls_tolerances() {
+        let clauses =
+            parse_clauses("calls ≈ 3028 ±2%  calls~3028+-50  calls ≈ 7 ±0.5%", true).unwrap();
+        assert_eq!(clauses[0].op, Op::Within(CallsTolerance::Percent(2.0)));
+        assert_eq!(clauses[0].value, 3028.0);
+        assert_eq!(clauses[0].text, "calls ≈ 3028 ±2%");
+        assert_eq!(clauses[1].op, Op::Within(CallsTolerance::Calls(50)));
+        assert_eq!(clauses[1].canonical(), "calls ≈ 3028 ±50");
+        assert_eq!(clauses[2].canonical(), "calls ≈ 7 ±0.5%");
+        // The same rounding as the gate: 2% of 3,028 is 60.56, so 60 calls.
+        assert_eq!(CallsTolerance::Percent(2.0).allowance(3028), 60);
+        assert_eq!(CallsTolerance::Calls(50).allowance(3028), 50);
+        for (text, tolerance) in [
+            ("2%", CallsTolerance::Percent(2.0)),
+            ("±2.5%", CallsTolerance::Percent(2.5)),
+            ("+-50", CallsTolerance::Calls(50)),
+            (" 0 ", CallsTolerance::Calls(0)),
+        ] {
+            assert_eq!(CallsTolerance::parse(text), Ok(tolerance), "{text:?}");
+        }
+        for bad in ["", "%", "-2%", "1.5", "two", "2%x", "2 %", "inf%", "±"] {
+            let error = CallsTolerance::parse(bad).unwrap_err();
+            assert!(error.contains("calls tolerance"), "{bad:?}: {error}");
+        }
+        assert_eq!(CallsTolerance::Percent(2.0).to_string(), "±2%");
+        assert_eq!(CallsTolerance::Calls(50).to_string(), "±50");
         assert_eq!(
             parse_clauses("incl < 1000", false).unwrap()[0].value,
             1000.0

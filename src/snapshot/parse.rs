@@ -8,8 +8,8 @@ use crate::model::Profile;
 use super::grammar::{parse_band, parse_clauses, split_key, Clause};
 use super::render::format_line;
 use super::{
-    Band, SnapshotError, BAND_PREFIX, EXCLUDE_PREFIX, FORMAT_PREFIX, INCLUDE_PREFIX, VERSION,
-    VERSION_LINE,
+    Band, CallsTolerance, SnapshotError, BAND_PREFIX, CALLS_TOLERANCE_PREFIX, EXCLUDE_PREFIX,
+    FORMAT_PREFIX, INCLUDE_PREFIX, VERSION, VERSION_LINE,
 };
 
 #[derive(Debug, Clone)]
@@ -39,6 +39,8 @@ pub(super) struct Parsed {
     pub(super) exclude: Vec<String>,
     pub(super) first_filter_line: Option<usize>,
     pub(super) band: Option<Band>,
+    /// The `# calls tolerance:` line's: what new `calls` entries get.
+    pub(super) calls_tolerance: Option<CallsTolerance>,
     header: Vec<HeaderLine>,
     pub(super) entries: Vec<Entry>,
     pub(super) trailing: Vec<String>,
@@ -100,6 +102,7 @@ pub(super) fn parse(text: &str) -> std::result::Result<Parsed, SnapshotError> {
         exclude: Vec::new(),
         first_filter_line: None,
         band: None,
+        calls_tolerance: None,
         header: vec![HeaderLine::Other(first.to_string())],
         entries: Vec::new(),
         trailing: Vec::new(),
@@ -139,6 +142,17 @@ pub(super) fn parse(text: &str) -> std::result::Result<Parsed, SnapshotError> {
                 return Err(SnapshotError::new(number, "a second `# band:` line"));
             }
             band_text = Some((number, rest));
+        } else if let Some(rest) = line.strip_prefix(CALLS_TOLERANCE_PREFIX) {
+            if parsed.calls_tolerance.is_some() {
+                return Err(SnapshotError::new(
+                    number,
+                    "a second `# calls tolerance:` line",
+                ));
+            }
+            let tolerance = CallsTolerance::parse(rest).map_err(|m| {
+                SnapshotError::new(number, format!("{m}; expected `# calls tolerance: ±T`"))
+            })?;
+            parsed.calls_tolerance = Some(tolerance);
         }
         parsed.header.push(HeaderLine::Other(line.to_string()));
     }
@@ -172,14 +186,20 @@ pub(super) fn parse(text: &str) -> std::result::Result<Parsed, SnapshotError> {
     for (index, &line) in lines.iter().enumerate().skip(header_end) {
         let number = index + 1;
         if is_comment_or_blank(line) {
-            if [FORMAT_PREFIX, INCLUDE_PREFIX, EXCLUDE_PREFIX, BAND_PREFIX]
-                .iter()
-                .any(|p| line.starts_with(p))
+            if [
+                FORMAT_PREFIX,
+                INCLUDE_PREFIX,
+                EXCLUDE_PREFIX,
+                BAND_PREFIX,
+                CALLS_TOLERANCE_PREFIX,
+            ]
+            .iter()
+            .any(|p| line.starts_with(p))
             {
                 return Err(SnapshotError::new(
                     number,
-                    "header lines (`# format:`, `# include:`, `# exclude:`, `# band:`) \
-                     must come before the first function line",
+                    "header lines (`# format:`, `# include:`, `# exclude:`, `# band:`, \
+                     `# calls tolerance:`) must come before the first function line",
                 ));
             }
             leading.push(line.to_string());

@@ -6,10 +6,10 @@ use crate::filter::Filter;
 use crate::gate;
 use crate::model::{FunctionId, Profile};
 
-use super::grammar::looks_like_bound;
+use super::grammar::{calls_clause, looks_like_bound};
 use super::{
-    Band, SnapshotOptions, BAND_PREFIX, EXCLUDE_PREFIX, FORMAT_PREFIX, INCLUDE_PREFIX, VERSION,
-    VERSION_LINE,
+    Band, CallsTolerance, SnapshotOptions, BAND_PREFIX, CALLS_TOLERANCE_PREFIX, EXCLUDE_PREFIX,
+    FORMAT_PREFIX, INCLUDE_PREFIX, VERSION, VERSION_LINE,
 };
 
 /// Renders a new snapshot of `profile`. Fails only on an invalid regex or a
@@ -27,6 +27,13 @@ pub fn render(profile: &Profile, options: &SnapshotOptions) -> Result<String> {
             "snapshot band must be a non-negative percentage, got {}",
             options.band_pct
         )));
+    }
+    if let Some(CallsTolerance::Percent(pct)) = options.calls_tolerance {
+        if !(pct >= 0.0 && pct.is_finite()) {
+            return Err(Error::Usage(format!(
+                "snapshot calls tolerance must be a non-negative percentage, got {pct}"
+            )));
+        }
     }
     let filter = Filter::new(&options.include, &options.exclude)?;
     let unit_is_time = profile.meta.unit.is_time();
@@ -47,8 +54,17 @@ pub fn render(profile: &Profile, options: &SnapshotOptions) -> Result<String> {
         out.push_str(&band_line(band, unit_is_time));
         out.push('\n');
     }
+    if let Some(tolerance) = options.calls_tolerance {
+        out.push_str(&format!("{CALLS_TOLERANCE_PREFIX}{tolerance}\n"));
+    }
     for (key, id) in select(profile, &options.align, &filter) {
-        out.push_str(&fresh_line(profile, &key, id, band.as_ref()));
+        out.push_str(&fresh_line(
+            profile,
+            &key,
+            id,
+            band.as_ref(),
+            options.calls_tolerance,
+        ));
         out.push('\n');
     }
     Ok(out)
@@ -100,11 +116,13 @@ pub(super) fn fresh_line(
     key: &str,
     id: FunctionId,
     band: Option<&Band>,
+    calls_tolerance: Option<CallsTolerance>,
 ) -> String {
     let function = &profile.functions[id];
     let mut line = quote_key(key);
     if let Some(calls) = function.calls {
-        line.push_str(&format!("  calls = {calls}"));
+        line.push_str("  ");
+        line.push_str(&calls_clause(calls, calls_tolerance));
     }
     if let Some(band) = band {
         line.push_str(&format!(

@@ -76,6 +76,16 @@ impl CheckOutcome {
         for key in &self.appeared {
             writeln!(out, "  {key}: new function, not in the snapshot")?;
         }
+        let calls: Vec<&str> = self
+            .violations
+            .iter()
+            .filter(|v| v.likely_noise.is_some())
+            .map(|v| v.key.as_str())
+            .collect();
+        let remedy = "give a tolerance (calls ≈ N ±T)";
+        if let Some(note) = crate::noise::violations_note(&calls, remedy) {
+            writeln!(out, "  note: {note}")?;
+        }
         writeln!(out)?;
         let diff = self.unified_diff(path, &format!("{path} (actual)"), style.color);
         out.write_all(diff.as_bytes())

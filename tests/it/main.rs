@@ -7,6 +7,7 @@ mod commands;
 mod conventions;
 mod formats;
 mod gate;
+mod hash_seed;
 mod lambda;
 mod merge;
 mod pstats_fixtures;

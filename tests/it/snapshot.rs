@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use profdiff::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
-use profdiff::snapshot::{self, Action, CheckOutcome, Mode, SnapshotOptions};
+use profdiff::snapshot::{self, Action, CallsTolerance, CheckOutcome, Mode, SnapshotOptions};
 use profdiff::{input, Error};
 
 use crate::assert_snap;
@@ -205,6 +205,109 @@ fn band_semantics() {
 }
 
 #[test]
+fn calls_tolerance_semantics() {
+    let profile = |calls: u64| synthetic(&[("f", Some(calls), 0.0, 0.0)], Unit::Seconds);
+    let holds = |calls: u64, bound: &str| {
+        check(&profile(calls), &format!("{HEADER}app.py:f  {bound}\n")).is_ok()
+    };
+    // ±5 calls around 100: 95 to 105, both ways.
+    for (calls, ok) in [
+        (94, false),
+        (95, true),
+        (100, true),
+        (105, true),
+        (106, false),
+    ] {
+        assert_eq!(holds(calls, "calls ≈ 100 ±5"), ok, "{calls}");
+    }
+    // ±2.5% of 200 is 5 calls.
+    for (calls, ok) in [(194, false), (195, true), (205, true), (206, false)] {
+        assert_eq!(holds(calls, "calls ~ 200 +-2.5%"), ok, "{calls}");
+    }
+    // 1% of 150 is 1.5: whole calls, so one either way.
+    assert!(holds(151, "calls ≈ 150 ±1%"));
+    assert!(!holds(152, "calls ≈ 150 ±1%"));
+    // No noise floor on calls: ±0 is exact.
+    assert!(holds(7, "calls ≈ 7 ±0"));
+    assert!(!holds(8, "calls ≈ 7 ±0%"));
+    // Sampled profiles have no counts: a tolerance does not help.
+    let sampled = synthetic(&[("f", None, 0.0, 1.0)], Unit::Samples);
+    let text = "# profdiff snapshot v1\n# format: pstats  unit: samples\napp.py:f  calls ≈ 1 ±5\n";
+    assert!(check(&sampled, text).violations[0]
+        .actual
+        .contains("unknown"));
+}
+
+#[test]
+fn snapshots_written_with_a_calls_tolerance() {
+    let profile = synthetic(
+        &[("f", Some(3028), 0.0, 0.0), ("g", Some(7), 0.0, 0.0)],
+        Unit::Seconds,
+    );
+    let options = SnapshotOptions {
+        calls_tolerance: Some(CallsTolerance::Percent(2.0)),
+        ..Default::default()
+    };
+    let text = snapshot::render(&profile, &options).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{HEADER}# calls tolerance: ±2%\napp.py:f  calls ≈ 3028 ±2%\napp.py:g  calls ≈ 7 ±2%\n"
+        )
+    );
+    assert!(check(&profile, &text).is_ok());
+    // 2% of 3,028 is 60 calls: 2,968 holds, 2,967 does not.
+    let moved = |calls| {
+        synthetic(
+            &[("f", Some(calls), 0.0, 0.0), ("g", Some(7), 0.0, 0.0)],
+            Unit::Seconds,
+        )
+    };
+    assert!(check(&moved(2968), &text).is_ok());
+    let outcome = check(&moved(2967), &text);
+    assert_eq!(outcome.violations.len(), 1);
+    assert_eq!(outcome.violations[0].bound, "calls ≈ 3028 ±2% (2968–3088)");
+    assert_eq!(outcome.violations[0].actual, "2967");
+    // The failed line is centred on the actual count, with its own width.
+    assert!(
+        outcome.actual.contains("\napp.py:f  calls ≈ 2967 ±2%\n"),
+        "{}",
+        outcome.actual
+    );
+
+    // Functions that appear get the header's tolerance; a failed exact
+    // bound is replaced with it too.
+    let hand = format!("{HEADER}# calls tolerance: ±10\napp.py:f  calls = 3000\n");
+    let outcome = check(&profile, &hand);
+    assert_eq!(outcome.appeared, ["app.py:g"]);
+    assert_eq!(
+        outcome.actual,
+        format!(
+            "{HEADER}# calls tolerance: ±10\napp.py:f  calls ≈ 3028 ±10\napp.py:g  calls ≈ 7 ±10\n"
+        )
+    );
+    // Without the header line, the same replacement is exact.
+    let outcome = check(
+        &profile,
+        &format!("{HEADER}app.py:f  calls = 3000\napp.py:g  calls = 7\n"),
+    );
+    assert!(
+        outcome.actual.contains("\napp.py:f  calls = 3028\n"),
+        "{}",
+        outcome.actual
+    );
+
+    let invalid = SnapshotOptions {
+        calls_tolerance: Some(CallsTolerance::Percent(f64::NAN)),
+        ..Default::default()
+    };
+    assert!(matches!(
+        snapshot::render(&profile, &invalid),
+        Err(Error::Usage(_))
+    ));
+}
+
+#[test]
 fn sampled_profiles_have_no_call_counts() {
     let sampled = synthetic(&[("f", None, 3.0, 7.0)], Unit::Samples);
     let text = snapshot::render(
@@ -293,7 +396,20 @@ fn malformed_snapshots_name_the_line() {
         ("app.py:f  calls => 1", 3, "whole number"),
         ("app.py:f  calls <= 1.5", 3, "whole number"),
         ("app.py:f  calls <= -1", 3, "whole number"),
-        ("app.py:f  calls ≈ 1 ±10%", 3, "calls are exact"),
+        ("app.py:f  calls ≈ 1", 3, "tolerance like ±2%"),
+        ("app.py:f  calls ≈ 1 ±0.5", 3, "whole number of calls"),
+        ("app.py:f  calls = 1 ±10%", 3, "`=` is exact"),
+        (
+            "# calls tolerance: ±x\napp.py:f  calls = 1",
+            3,
+            "invalid calls tolerance",
+        ),
+        (
+            "# calls tolerance: ±1\n# calls tolerance: ±2\napp.py:f",
+            4,
+            "second",
+        ),
+        ("app.py:f\n# calls tolerance: ±1", 4, "must come before"),
         ("app.py:f  incl = 1ms", 3, "never exactly equal"),
         ("app.py:f  incl ≈ 1ms", 3, "band"),
         ("app.py:f  incl ≈ 1ms ±10", 3, "%"),

@@ -51,7 +51,7 @@ pub struct Cli {
 pub enum Command {
     /// Compare two profiles function by function.
     #[command(after_help = EXAMPLES)]
-    Diff(DiffArgs),
+    Diff(Box<DiffArgs>),
     /// Show one profile as a table.
     Show(ShowArgs),
     /// Write or check a snapshot file that pins call counts (and time bands).
@@ -81,8 +81,10 @@ Examples:
     $ profdiff snapshot after.prof --check perf.snapshot
   Accept the new numbers:
     $ profdiff snapshot after.prof --check perf.snapshot --update
+  Counts that move with PYTHONHASHSEED, within 2% either way:
+    $ profdiff snapshot after.prof --calls-tolerance 2% -o perf.snapshot
 
-Hand-edit a line into a bound: `calls <= 2`, `incl < 200ms`.
+Hand-edit a line into a bound: `calls <= 2`, `calls ≈ 3028 ±50`, `incl < 200ms`.
 Locally a mismatch also writes FILE.new for review; with CI set nothing is written.";
 
 #[derive(Args, Debug)]
@@ -114,6 +116,11 @@ pub struct SnapshotArgs {
     /// Also pin each function's inclusive time within a band (±50%).
     #[arg(long, conflicts_with = "check")]
     pub with_time: bool,
+    /// Write call counts with a tolerance, `calls ≈ N ±T`: a number of calls
+    /// (50) or a percent of each count (2%). Recorded in the file, so
+    /// functions added by --update get it too.
+    #[arg(long, value_name = "T", conflicts_with = "check")]
+    pub calls_tolerance: Option<String>,
     /// Strip this path prefix from file names before keying (repeatable).
     #[arg(long, value_name = "PATH")]
     pub strip_prefix: Vec<String>,
@@ -284,8 +291,9 @@ pub struct DiffArgs {
 #[derive(Args, Debug)]
 pub struct GateArgs {
     /// Exit 1 when a rule below is violated (calls: no function may gain
-    /// more than --max-calls-increase; time only with --max-time-increase).
-    /// --include/--exclude scope the per-function rules.
+    /// more than --max-calls-increase / --max-calls-increase-pct; time only
+    /// with --max-time-increase). --include/--exclude scope the per-function
+    /// rules.
     #[arg(long)]
     pub fail_on_regression: bool,
     /// Calls a function (or the total) may gain before failing.
@@ -293,9 +301,15 @@ pub struct GateArgs {
         long,
         value_name = "N",
         default_value_t = 0,
+        value_parser = parse_calls_increase,
         requires = "fail_on_regression"
     )]
     pub max_calls_increase: u64,
+    /// Percent of its base count a function's calls (or the total) may gain
+    /// before failing; with --max-calls-increase too, the larger allowance
+    /// applies. An added function gets no percent allowance.
+    #[arg(long, value_name = "PCT", requires = "fail_on_regression")]
+    pub max_calls_increase_pct: Option<String>,
     /// Percent an inclusive time (or the total) may grow before failing.
     #[arg(long, value_name = "PCT", requires = "fail_on_regression")]
     pub max_time_increase: Option<String>,
@@ -517,8 +531,28 @@ impl ViewArgs {
     }
 }
 
+/// `--max-calls-increase N`: a whole number of calls. A percentage is
+/// pointed at its own option rather than read as a number.
+fn parse_calls_increase(text: &str) -> Result<u64, String> {
+    if text.trim_end().ends_with('%') {
+        return Err(
+            "a number of calls; for a percentage of the base count use --max-calls-increase-pct"
+                .to_string(),
+        );
+    }
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| "expected a whole number of calls, such as 0 or 50".to_string())
+}
+
 impl GateArgs {
     pub fn resolve(&self, view: &View, unit: &profdiff::Unit) -> Result<GateOptions, Error> {
+        let max_calls_increase_pct = self
+            .max_calls_increase_pct
+            .as_deref()
+            .map(gate::parse_percent)
+            .transpose()
+            .map_err(|e| Error::Usage(format!("--max-calls-increase-pct: {e}")))?;
         let max_time_increase_pct = self
             .max_time_increase
             .as_deref()
@@ -533,6 +567,7 @@ impl GateArgs {
             .map_err(|e| Error::Usage(format!("--time-noise-floor: {e}")))?;
         Ok(GateOptions {
             max_calls_increase: self.max_calls_increase,
+            max_calls_increase_pct,
             max_time_increase_pct,
             time_noise_floor,
             filter: view.filter.clone(),

@@ -313,6 +313,12 @@ fn write_profile(
 }
 
 pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
+    let calls_tolerance = args
+        .calls_tolerance
+        .as_deref()
+        .map(snapshot::CallsTolerance::parse)
+        .transpose()
+        .map_err(|e| Error::Usage(format!("--calls-tolerance: {e}")))?;
     let profile = input::load(&args.profile, &args.input.resolve()?)?;
     let align = AlignOptions {
         strip_prefixes: args.strip_prefix.clone(),
@@ -325,6 +331,7 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
             include: args.include.clone(),
             exclude: args.exclude.clone(),
             with_time: args.with_time,
+            calls_tolerance,
             align,
             ..SnapshotOptions::default()
         };
