@@ -80,7 +80,10 @@ SEED_B="$ROOT/fixtures/seed/after.prof"
 [[ -s "$SEED_A" && -s "$SEED_B" ]] || { echo "missing seed fixtures: run bash fixtures/make_fixtures.sh" >&2; exit 1; }
 
 # ------------------------------------------------------------------ build
-PROFDIFF="${PROFDIFF_BIN:-$ROOT/target/release/profdiff}"
+# cargo builds into CARGO_TARGET_DIR when it is set (relative to the root).
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+[[ "$TARGET_DIR" == /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
+PROFDIFF="${PROFDIFF_BIN:-$TARGET_DIR/release/profdiff}"
 [[ -n "${PROFDIFF_BIN:-}" ]] && BUILD=0
 if [[ "$PYTHON_ONLY" == 0 ]]; then
     if [[ "$BUILD" == 1 ]]; then

@@ -79,13 +79,22 @@ med() { awk -v f="$2" '{print $f}' "$TMP/$1.runs" | median; }
 # loads NAME... -> "min-max" of the 1-minute load over those commands' runs.
 loads() { local n; for n in "$@"; do awk '{print $4}' "$TMP/$n.runs"; done | minmax; }
 
-# resolve_profdiff: sets PROFDIFF (PROFDIFF_BIN, else the repo's
-# target/release/profdiff, built unless --no-build).
+# release_binary: where `cargo build --release` puts profdiff, honouring
+# CARGO_TARGET_DIR (relative values are relative to the repository root,
+# where cargo runs).
+release_binary() {
+    local target="${CARGO_TARGET_DIR:-$ROOT/target}"
+    [[ "$target" == /* ]] || target="$ROOT/$target"
+    printf '%s\n' "$target/release/profdiff"
+}
+
+# resolve_profdiff: sets PROFDIFF (PROFDIFF_BIN, else the repo's release
+# build, in CARGO_TARGET_DIR if set, built unless --no-build).
 resolve_profdiff() {
     if [[ -n "${PROFDIFF_BIN:-}" ]]; then
         PROFDIFF="$PROFDIFF_BIN"
     else
-        PROFDIFF="$ROOT/target/release/profdiff"
+        PROFDIFF="$(release_binary)"
         if [[ "${BUILD:-1}" == 1 ]]; then
             log "cargo build --release (in $ROOT)"
             (cd "$ROOT" && cargo build --release >&2) || die "cargo build failed"

@@ -225,10 +225,7 @@ pub fn default_cost_threshold(base: &Profile, new: &Profile) -> f64 {
 /// Aligns and diffs two profiles. Fails when their units cannot be compared.
 pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<ProfileDiff> {
     if base.meta.unit != new.meta.unit {
-        return Err(Error::Usage(format!(
-            "cannot compare {} ({}) with {} ({}): the units differ",
-            base.meta.path, base.meta.unit, new.meta.path, new.meta.unit
-        )));
+        return Err(Error::Usage(units_differ(base, new)));
     }
     let aligned = align::align(base, new, &options.align);
     let threshold = options
@@ -343,6 +340,27 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
         functions,
         notes: align::notes(base, new),
     })
+}
+
+/// Why two profiles cannot be compared, and, when one side counts samples
+/// and the other seconds, how to make them comparable.
+pub(crate) fn units_differ(base: &Profile, new: &Profile) -> String {
+    let mut message = format!(
+        "cannot compare {} ({}) with {} ({}): the units differ",
+        base.meta.path, base.meta.unit, new.meta.path, new.meta.unit
+    );
+    let sampled = [base, new]
+        .into_iter()
+        .find(|p| p.meta.unit == Unit::Samples);
+    let timed = [base, new].into_iter().any(|p| p.meta.unit.is_time());
+    if let (Some(sampled), true) = (sampled, timed) {
+        message.push_str(&format!(
+            "; {} counts samples: give its sampling rate (--sample-rate HZ, e.g. 100 for \
+             py-spy's default) to read them as seconds",
+            sampled.meta.path
+        ));
+    }
+    message
 }
 
 /// What the caller breakdown needs: each side's edges by callee, and each
@@ -509,10 +527,25 @@ pub enum SortKey {
     Name,
 }
 
+/// True for callgrind's recursion contexts (`fib'2`, `fib'3`, …, from
+/// `--separate-recs`): their inclusive cost lies inside the outer level's.
+fn is_recursion_context(key: &str) -> bool {
+    let name = key.split(['#', '@']).next().unwrap_or(key);
+    name.rsplit_once('\'')
+        .is_some_and(|(_, level)| level.parse::<u32>().is_ok_and(|level| level >= 2))
+}
+
 /// Sorts diff rows; ties fall back to the key so output is deterministic.
+///
+/// By inclusive cost, a callgrind recursion context (`fib'2`) ranks by its
+/// own cost: its inclusive cost is counted again in `fib`'s, and ranking by
+/// it would fill the top of the table with copies of one change.
 pub fn sort_functions(functions: &mut [FunctionDiff], sort: SortKey) {
     let magnitude = |f: &FunctionDiff| -> f64 {
         match sort {
+            SortKey::Inclusive if is_recursion_context(&f.key) => {
+                f.self_cost.delta().unwrap_or(0.0).abs()
+            }
             SortKey::Inclusive => f.inclusive_cost.delta().unwrap_or(0.0).abs(),
             SortKey::SelfCost => f.self_cost.delta().unwrap_or(0.0).abs(),
             SortKey::Calls => f.calls.delta().unwrap_or(0.0).abs(),
@@ -711,6 +744,25 @@ mod tests {
         let diff = diff(&p, &p, &options).unwrap();
         assert_eq!(diff.functions[0].callers.len(), 1);
         assert!(diff.functions[0].callers[0].callers.is_empty());
+    }
+
+    #[test]
+    fn recursion_contexts_rank_by_their_own_cost() {
+        assert!(is_recursion_context("prog.c:fib'2"));
+        assert!(is_recursion_context("fib'12#2"));
+        assert!(!is_recursion_context("prog.c:fib"));
+        assert!(!is_recursion_context("fib'1"));
+        assert!(!is_recursion_context("{method 'get' of 'dict' objects}"));
+        let base = profile(&[("fib", 1, 1, 0.1, 1.0), ("fib'2", 1, 1, 0.2, 0.9)], &[]);
+        let new = profile(&[("fib", 1, 1, 0.1, 2.0), ("fib'2", 1, 1, 0.3, 1.9)], &[]);
+        let mut d = diff(&base, &new, &DiffOptions::default()).unwrap();
+        sort_functions(&mut d.functions, SortKey::Inclusive);
+        assert_eq!(d.functions[0].key, "handler.py:fib");
+        let mut new = new;
+        new.functions[1].self_cost = 2.0;
+        let mut d = diff(&base, &new, &DiffOptions::default()).unwrap();
+        sort_functions(&mut d.functions, SortKey::Inclusive);
+        assert_eq!(d.functions[0].key, "handler.py:fib'2");
     }
 
     #[test]

@@ -297,6 +297,9 @@ pub struct RunsFunction {
     pub key: String,
     pub name: String,
     pub display: String,
+    /// As recorded by the first run of each side that has the function.
+    pub file: Sides<String>,
+    pub line: Sides<u32>,
     /// `added`, `removed`, `changed` (calls moved or a time change is
     /// significant) or `unchanged`.
     pub status: String,

@@ -2,7 +2,7 @@
 
 use crate::model::Function;
 
-use super::keys::{builtin_label, key_class, object_basename, KeyClass};
+use super::keys::{builtin_label, key_class, object_basename, strip_addresses, KeyClass};
 
 /// A pstats-like label: `file:line(name)` with the normalised file
 /// (`botocore/session.py:1014(create_client)`), `file(name)` when `line` is
@@ -36,7 +36,8 @@ pub fn display_name(
             "{}:{name}",
             object_basename(function.object.as_deref().unwrap_or_default())
         ),
-        KeyClass::Builtin => builtin_label(function).into_owned(),
+        // Addresses differ on every run and say nothing to a reader.
+        KeyClass::Builtin => strip_addresses(builtin_label(function)).into_owned(),
         KeyClass::Bare => name.clone(),
     }
 }

@@ -38,8 +38,8 @@
 //! `<built-in method __new__ of type object at 0x7f52…>` and
 //! `<function socket.close at 0x7f7a…>` key as
 //! `{built-in method __new__ of type object}` and `{function socket.close}`
-//! (the display keeps them; two such builtins left identical are numbered
-//! like any other repeated name).
+//! (and so do tables; two such builtins left identical are numbered like any
+//! other repeated name).
 //!
 //! The line is never part of a key: lines move whenever code above a function
 //! is edited (`handler.py:8(handler)` becomes `handler.py:10(handler)`), and

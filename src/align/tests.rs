@@ -565,9 +565,10 @@ fn builtins_match_and_key_like_pstats() {
             ("{function odd at 0xg}".into(), Some(2), Some(2)),
         ]
     );
+    // Tables leave them out too: they differ on every run.
     assert_eq!(
         display_name(&old_run.functions[1], None, Some(0)),
-        "{function socket.close at 0x7f5294225940}"
+        "{function socket.close}"
     );
     assert_eq!(normalized_files(&base, &opts())[4], Some("profile".into()));
 }

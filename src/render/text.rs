@@ -65,8 +65,8 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
                 )
             } else {
                 format!(
-                    "(unchanged: same calls, cost within {} {unit})",
-                    units::cost(diff.cost_threshold, unit)
+                    "(unchanged: same calls, cost within {})",
+                    units::cost_with_unit(diff.cost_threshold, unit)
                 )
             },
             Tone::Dim,

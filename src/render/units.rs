@@ -14,6 +14,17 @@ pub fn cost(value: f64, unit: &Unit) -> String {
     }
 }
 
+/// A cost with its unit spelled out for counted units: `145 ms`,
+/// `1 sample`, `12 samples`, `1,024 Ir`.
+pub fn cost_with_unit(value: f64, unit: &Unit) -> String {
+    let text = cost(value, unit);
+    match unit {
+        Unit::Seconds => text,
+        Unit::Samples if text == "1" => "1 sample".to_string(),
+        _ => format!("{text} {unit}"),
+    }
+}
+
 /// A signed cost delta: `+3.10 ms`, `−41.0 ms`, `+1,024`.
 pub fn cost_delta(value: f64, unit: &Unit) -> String {
     let magnitude = cost(value.abs(), unit);
@@ -134,6 +145,9 @@ mod tests {
         assert_eq!(count_delta(1234.0), "+1,234");
         assert_eq!(count_delta(0.0), "0");
         assert_eq!(cost_delta(2048.0, &Unit::Event("Ir".into())), "+2,048");
+        assert_eq!(cost_with_unit(1.0, &Unit::Samples), "1 sample");
+        assert_eq!(cost_with_unit(2.0, &Unit::Samples), "2 samples");
+        assert_eq!(cost_with_unit(1.0, &Unit::Event("Ir".into())), "1 Ir");
     }
 
     #[test]

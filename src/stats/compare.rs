@@ -32,10 +32,7 @@ pub fn compare(
         .chain(new_runs)
         .find(|p| &p.meta.unit != unit)
     {
-        return Err(Error::Usage(format!(
-            "cannot compare {} ({}) with {} ({}): the units differ",
-            base_ref.meta.path, unit, other.meta.path, other.meta.unit
-        )));
+        return Err(Error::Usage(crate::diff::units_differ(base_ref, other)));
     }
 
     let base = SideUnion::new(base_runs, &options.align);
@@ -72,6 +69,12 @@ pub fn compare(
             }
             None => (key.clone(), key.clone()),
         };
+        let new_shown = first_present(new_runs, new_ids, &new_files);
+        let recorded = |side: Option<(&crate::model::Function, Option<&str>)>| {
+            side.map_or((None, None), |(f, _)| (f.file.clone(), f.line))
+        };
+        let (base_file, base_line) = recorded(base_shown);
+        let (new_file, new_line) = recorded(new_shown);
         let calls = CallRuns::new(
             values(base_runs, base_ids, |f| f.calls),
             values(new_runs, new_ids, |f| f.calls),
@@ -108,6 +111,8 @@ pub fn compare(
             key,
             name,
             display,
+            file: (base_file, new_file),
+            line: (base_line, new_line),
             status,
             calls,
             self_cost,

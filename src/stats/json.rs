@@ -87,6 +87,14 @@ pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
                     key: f.key.clone(),
                     name: f.name.clone(),
                     display: f.display.clone(),
+                    file: wire::Sides {
+                        base: f.file.0.clone(),
+                        new: f.file.1.clone(),
+                    },
+                    line: wire::Sides {
+                        base: f.line.0,
+                        new: f.line.1,
+                    },
                     status: f.status.name().to_string(),
                     verdict: f.verdict().name().to_string(),
                     calls: wire::RunsCalls {

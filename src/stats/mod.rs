@@ -207,6 +207,11 @@ pub struct FunctionRuns {
     pub name: String,
     /// pstats-like label of the function in the first run that has it (new side first).
     pub display: String,
+    /// The file as the first run of each side that has the function
+    /// recorded it: (base, new).
+    pub file: (Option<String>, Option<String>),
+    /// The line likewise: (base, new).
+    pub line: (Option<u32>, Option<u32>),
     pub status: Status,
     pub calls: CallRuns,
     pub self_cost: MetricRuns,

@@ -10,6 +10,7 @@ mod gate;
 mod hash_seed;
 mod lambda;
 mod merge;
+mod messages;
 mod pstats_fixtures;
 mod realworld;
 mod snapshot;

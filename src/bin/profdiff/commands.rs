@@ -39,6 +39,17 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     if base_path == "-" && new_path == "-" {
         return Err(Error::Usage("only one of BASE and NEW can be `-` (stdin)".into()).into());
     }
+    for path in [base_path, new_path] {
+        if path != "-" && std::path::Path::new(path).is_dir() {
+            return Err(Error::Input {
+                path: path.to_string(),
+                message: "is a directory, expected a profile file; to compare several runs \
+                          per side, give them with --base FILE|DIR … --new FILE|DIR …"
+                    .to_string(),
+            }
+            .into());
+        }
+    }
     let mut base = input::load(base_path, &load)?;
     let new = input::load(new_path, &load)?;
     if args.normalize {
