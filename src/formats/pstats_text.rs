@@ -36,11 +36,19 @@
 //!   table (it is the next log record); an unprefixed one is an error with
 //!   its line number. A table cut short that way shows up in the note that
 //!   compares the rows with the header's call counts.
+//! - **Totals are the header's.** `N function calls (M primitive calls) in
+//!   T seconds` counts the whole profile, while the rows are rounded to the
+//!   text's precision and `print_stats(n)` lists only some of them; so the
+//!   header's numbers become [`Profile::declared`] (M = N when the header
+//!   has no primitive count, i.e. no recursion). Without a header the totals
+//!   are the rows' sums.
 //! - **One stats block per input.** A log may hold one block per invocation.
 //!   Silently adding them up would be wrong and refusing would be unhelpful,
-//!   so the first block is read and a note says how many more there were.
-//! - **Precision** is that of the text (0.001 s for `%8.3f`), recorded in
-//!   [`ProfileMeta::precision`] so comparisons do not report rounding.
+//!   so the first block is read (rows and totals: the header nearest above
+//!   its table) and a note says how many more there were.
+//! - **Precision** is that of the text (0.001 s for `%8.3f`, and the
+//!   header's `%.3f`), recorded in [`ProfileMeta::precision`] so comparisons
+//!   do not report rounding.
 //! - `List reduced from A to B` (a restricted `print_stats(n)`) is recorded as
 //!   a note: the functions not listed are missing, not absent.
 //! - No caller edges: `print_callers` sections after the table are skipped.
@@ -54,7 +62,7 @@ use regex::Regex;
 use rustc_hash::FxHashMap;
 
 use crate::error::ParseError;
-use crate::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+use crate::model::{DeclaredTotals, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
 
 /// Options for reading pstats text.
 #[derive(Debug, Clone, Default)]
@@ -156,10 +164,14 @@ impl Prefixes {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Header {
     calls: u64,
+    /// `calls` when the header has no `(N primitive calls)` (no recursion).
     primitive: u64,
+    seconds: f64,
+    /// Decimals of `seconds` (pstats prints `%.3f`).
+    decimals: usize,
 }
 
 /// `         149 function calls (24 primitive calls) in 0.000 seconds`.
@@ -179,8 +191,13 @@ fn parse_header(line: &str) -> Option<Header> {
     let seconds = seconds
         .strip_suffix(" seconds")
         .or_else(|| seconds.strip_suffix(" CPU seconds"))?;
-    seconds.trim().parse::<f64>().ok()?;
-    Some(Header { calls, primitive })
+    let (seconds, decimals) = parse_time(seconds.trim())?;
+    Some(Header {
+        calls,
+        primitive,
+        seconds,
+        decimals,
+    })
 }
 
 /// Lines the Lambda platform writes between log records.
@@ -395,18 +412,43 @@ impl<'t> Reader<'t> {
             };
             return Err(ParseError::at_line(lines.max(1), message));
         };
-        let calls = self.profile.total_calls().unwrap_or(0);
-        let primitive = self.profile.total_primitive_calls().unwrap_or(0);
+        // What the rows add up to; the header's totals, when there is one,
+        // become the profile's (`declared`) below.
+        let sum = |count: fn(&Function) -> Option<u64>| {
+            self.profile
+                .functions
+                .iter()
+                .filter_map(count)
+                .fold(0u64, u64::saturating_add)
+        };
+        let calls = sum(|f| f.calls);
+        let primitive = sum(|f| f.primitive_calls);
+        if let Some((header, _)) = self.header {
+            self.profile.declared = Some(DeclaredTotals {
+                cost: header.seconds,
+                calls: Some(header.calls),
+                primitive_calls: Some(header.primitive),
+            });
+            self.decimals = Some(
+                self.decimals
+                    .map_or(header.decimals, |d| d.min(header.decimals)),
+            );
+        }
+        let totals_from = if self.header.is_some() {
+            "totals are the header's"
+        } else {
+            "totals are the listed rows' sums"
+        };
         let notes = &mut self.profile.meta.notes;
         if let Some(reduced) = &self.reduced {
             notes.push(format!(
-                "{reduced}: the functions not listed are missing from this profile"
+                "{reduced}: the functions not listed are missing from this profile; {totals_from}"
             ));
         } else if let Some((header, at)) = self.header {
             if (calls, primitive) != (header.calls, header.primitive) {
                 notes.push(format!(
                     "the table adds up to {calls} calls ({primitive} primitive) but the header \
-                     on line {at} says {} ({}); the text may be cut short",
+                     on line {at} says {} ({}); the text may be cut short; {totals_from}",
                     header.calls, header.primitive
                 ));
             }
@@ -715,6 +757,40 @@ before 201
             "{:?}",
             p.meta.notes
         );
+    }
+
+    #[test]
+    fn totals_are_the_headers() {
+        let p = parse(TEXT.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(
+            p.declared,
+            Some(DeclaredTotals {
+                cost: 0.012,
+                calls: Some(149),
+                primitive_calls: Some(24)
+            })
+        );
+        // The rows say 149 calls too, but 0.011 s and 149 primitive calls.
+        assert_eq!(
+            (p.total_cost(), p.total_primitive_calls()),
+            (0.012, Some(24))
+        );
+        // No recursion: no primitive count in the header.
+        let text = TEXT
+            .replace(" (24 primitive calls)", "")
+            .replace("0.012 seconds", "1.5 seconds");
+        let p = parse(text.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(
+            (p.total_cost(), p.total_calls(), p.total_primitive_calls()),
+            (1.5, Some(149), Some(149))
+        );
+        // One decimal in the header: that is the text's precision now.
+        assert_eq!(p.meta.precision, Some(0.1));
+        // No header: the rows' sums.
+        let table = &TEXT[TEXT.find("   ncalls").unwrap()..];
+        let p = parse(table.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(p.declared, None);
+        assert_eq!(p.total_calls(), Some(149));
     }
 
     #[test]

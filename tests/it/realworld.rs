@@ -201,3 +201,109 @@ fn the_moved_genexpr_is_not_a_change_in_calls() {
     assert!(err.contains("linegen.py:1045(<genexpr>)"), "{err}");
     assert!(!err.contains(":960"), "{err}");
 }
+
+// ---------------------------------------------------------------- pstats text
+
+/// pstats' view of `black-24.8.0.prof` (fixtures/tools/dump_expected.py).
+fn expected_dump() -> Value {
+    let file = std::fs::File::open(fixture("black-24.8.0.expected.json.gz")).unwrap();
+    serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap()
+}
+
+/// The `N function calls (M primitive calls) in T seconds` line of a text
+/// fixture: its 1-based line number, N, M and T as printed.
+fn text_header(name: &str) -> (usize, u64, u64, String) {
+    let text = std::fs::read_to_string(fixture(name)).unwrap();
+    let (index, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(" function calls "))
+        .unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        (words[1], words[2], words[4], words[6], words[8]),
+        ("function", "calls", "primitive", "in", "seconds"),
+        "{line}"
+    );
+    let count = |word: &str| word.trim_matches(['(', ')']).parse::<u64>().unwrap();
+    (
+        index + 1,
+        count(words[0]),
+        count(words[3]),
+        words[7].to_string(),
+    )
+}
+
+fn json_output(args: &[&str]) -> Value {
+    let output = profdiff(args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        crate::stderr(&output)
+    );
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+#[test]
+fn print_stats_20_has_the_whole_profiles_totals() {
+    const TOP20: &str = "fixtures/realworld/black-24.8.0.top20.txt";
+    let (_, calls, primitive, seconds) = text_header("black-24.8.0.top20.txt");
+    // The header is pstats' own view of the dump the text was printed from.
+    let dump = expected_dump();
+    assert_eq!(calls, dump["total_calls"].as_u64().unwrap());
+    assert_eq!(primitive, dump["primitive_calls"].as_u64().unwrap());
+    assert_eq!(
+        seconds,
+        format!("{:.3}", dump["total_tt"].as_f64().unwrap())
+    );
+    let seconds: f64 = seconds.parse().unwrap();
+
+    let profile = load("black-24.8.0.top20.txt");
+    assert_eq!(profile.functions.len(), 20);
+    assert_eq!(profile.total_calls(), Some(calls));
+    assert_eq!(profile.total_primitive_calls(), Some(primitive));
+    assert_eq!(profile.total_cost(), seconds);
+    // The 20 rows alone are far from it (199 calls, 0.26 s).
+    let listed: u64 = profile.functions.iter().filter_map(|f| f.calls).sum();
+    assert!(listed < 1000, "{listed}");
+    let notes = profile.meta.notes.join("\n");
+    assert!(notes.contains("list reduced from 1675 to 20"), "{notes}");
+    assert!(notes.contains("totals are the header's"), "{notes}");
+
+    // What the commands print: show (text and JSON), the Lambda estimate of
+    // the whole profile, and a diff against the dump itself.
+    let text = stdout(&profdiff(&["show", TOP20, "--top", "1"]));
+    assert!(
+        text.contains("9,016,767 function calls (6,633,261 primitive calls) in 7.52 s"),
+        "{text}"
+    );
+    let show = json_output(&["show", TOP20, "--format", "json", "--lambda-memory", "512"]);
+    assert_eq!(show["profile"]["total_calls"], calls);
+    assert_eq!(show["profile"]["primitive_calls"], primitive);
+    assert_eq!(show["profile"]["total_time"], seconds);
+    let estimate = &show["lambda"]["estimate"];
+    assert_eq!(estimate["entry"]["source"], "total");
+    assert_eq!(estimate["local_seconds"], seconds);
+    let diff = json_output(&[
+        "diff",
+        "fixtures/realworld/black-24.8.0.prof.gz",
+        TOP20,
+        "--format",
+        "json",
+    ]);
+    let summary = &diff["summary"];
+    assert_eq!(summary["total_calls"]["base"], calls);
+    assert_eq!(summary["total_calls"]["new"], calls);
+    assert_eq!(summary["primitive_calls"]["delta"], 0);
+    assert_eq!(summary["total_time"]["new"], seconds);
+    // The dump's total and its rounding to the header's 3 decimals.
+    let delta = summary["total_time"]["delta"].as_f64().unwrap();
+    assert!(delta.abs() <= 0.0005, "{delta}");
+    // "Unchanged" is 0.1% of the profile's total, not of the 20 rows.
+    let threshold = json_output(&["diff", TOP20, TOP20, "--format", "json"])["summary"]
+        ["threshold"]
+        .as_f64()
+        .unwrap();
+    assert!((threshold - seconds * 0.001).abs() < 1e-12, "{threshold}");
+}
