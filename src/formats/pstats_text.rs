@@ -36,6 +36,11 @@
 //!   table (it is the next log record); an unprefixed one is an error with
 //!   its line number. A table cut short that way shows up in the note that
 //!   compares the rows with the header's call counts.
+//! - **Other output before the table is skipped.** `python -m cProfile
+//!   app.py > out.txt` holds whatever the program printed, then the stats;
+//!   lines before the first stats header (or `ncalls` table header) are
+//!   ignored. [`find_table_start`] finds that line in a large input without
+//!   decoding every line, so a reader can drop what comes before it.
 //! - **Totals are the header's.** `N function calls (M primitive calls) in
 //!   T seconds` counts the whole profile, while the rows are rounded to the
 //!   text's precision and `print_stats(n)` lists only some of them; so the
@@ -83,16 +88,57 @@ const LAMBDA_PREFIX: &str = r"^\[(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]\t\
 /// prefixes allowed) is the `N function calls … in X seconds` header or the
 /// `ncalls  tottime …` table header.
 pub fn detect(bytes: &[u8]) -> bool {
+    find_table_start(bytes).is_some()
+}
+
+/// The byte offset where the first line that starts a stats block begins:
+/// the `N function calls … in X seconds` header or the `ncalls  tottime …`
+/// table header (log prefixes allowed). Everything before it is, to
+/// [`parse`], other output and is skipped, so a reader may drop it.
+///
+/// `python -m cProfile app.py > out.txt` prints the program's own output
+/// first, which can be megabytes, so this runs over whole inputs: a literal
+/// search (memchr-fast, inside `regex`) finds the few lines that can match
+/// before any line is decoded.
+pub fn find_table_start(bytes: &[u8]) -> Option<usize> {
+    static CANDIDATE: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new("function calls|ncalls").expect("literal pattern")
+    });
     let prefixes = Prefixes::new(None);
-    bytes.split(|&b| b == b'\n').any(|raw| {
-        let text = String::from_utf8_lossy(raw);
+    let mut from = 0;
+    while let Some(found) = CANDIDATE.find_at(bytes, from) {
+        let start = bytes[..found.start()]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |at| at + 1);
+        let end = bytes[found.end()..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |at| found.end() + at);
+        let text = String::from_utf8_lossy(&bytes[start..end]);
         let (line, _) = prefixes.strip(text.trim_end_matches('\r'));
-        parse_header(line).is_some() || is_table_header(line)
-    })
+        if parse_header(line).is_some() || is_table_header(line) {
+            return Some(start);
+        }
+        from = end;
+    }
+    None
 }
 
 /// Parses pstats text. `path` is only recorded in the metadata.
 pub fn parse(bytes: &[u8], path: &str, options: &TextOptions) -> Result<Profile, ParseError> {
+    parse_from_line(bytes, path, options, 1)
+}
+
+/// [`parse`] for `bytes` that start at line `first_line` (1-based) of the
+/// input, the lines before having been skipped (see [`find_table_start`]):
+/// errors and notes give line numbers in the whole input.
+pub fn parse_from_line(
+    bytes: &[u8],
+    path: &str,
+    options: &TextOptions,
+    first_line: u64,
+) -> Result<Profile, ParseError> {
     let prefixes = Prefixes::new(options.strip_log_prefix.clone());
     // One UTF-8 check for the whole input rather than one per line, and no
     // copy when it is valid. The lines are the same as decoding each line on
@@ -102,7 +148,7 @@ pub fn parse(bytes: &[u8], path: &str, options: &TextOptions) -> Result<Profile,
         Err(_) => String::from_utf8_lossy(bytes),
     };
     let mut reader = Reader::new(path);
-    let mut line_no = 0u64;
+    let mut line_no = first_line.saturating_sub(1);
     for raw in text.split('\n') {
         line_no += 1;
         let (line, prefixed) = prefixes.strip(raw.trim_end_matches('\r'));
@@ -791,6 +837,20 @@ before 201
         let p = parse(table.as_bytes(), "t", &TextOptions::default()).unwrap();
         assert_eq!(p.declared, None);
         assert_eq!(p.total_calls(), Some(149));
+    }
+
+    #[test]
+    fn the_table_is_found_below_other_output() {
+        assert_eq!(find_table_start(TEXT.as_bytes()), Some(11));
+        let output = "ncalls are counted\nsome function calls here\n";
+        let text = format!("{output}{}", &TEXT[11..]);
+        assert_eq!(find_table_start(text.as_bytes()), Some(output.len()));
+        assert_eq!(find_table_start(output.as_bytes()), None);
+        // Line numbers count the lines that were skipped.
+        let broken = TEXT[11..].replace("123/3", "12x/3");
+        let error =
+            parse_from_line(broken.as_bytes(), "t", &TextOptions::default(), 2).unwrap_err();
+        assert_eq!(error.position, crate::error::Position::Line(8));
     }
 
     #[test]

@@ -307,3 +307,151 @@ fn print_stats_20_has_the_whole_profiles_totals() {
         .unwrap();
     assert!((threshold - seconds * 0.001).abs() < 1e-12, "{threshold}");
 }
+
+/// `python -m cProfile -s cumulative -m black … > out`: 2,600 lines of
+/// formatted source, then the table. The text and the dump are two runs of
+/// one deterministic program (PYTHONHASHSEED=0), so every call count is
+/// pstats' for the same function, after `strip_dirs()` (which the text
+/// had): entries with one (base name, line, name) summed.
+#[test]
+fn cprofile_stdout_after_program_output_is_read() {
+    const STDOUT: &str = "fixtures/realworld/black-24.8.0.stdout.txt";
+    let (header_line, calls, primitive, seconds) = text_header("black-24.8.0.stdout.txt");
+    assert!(header_line > 2600, "{header_line}");
+    let dump = expected_dump();
+    assert_eq!(calls, dump["total_calls"].as_u64().unwrap());
+    assert_eq!(primitive, dump["primitive_calls"].as_u64().unwrap());
+
+    // Builtins are ("~", 0, "<…>") on both sides, so they match by name,
+    // less the addresses that differ between two runs (`<built-in method
+    // __new__ of type object at 0x7f…>`); where that leaves one name for
+    // several, both sides are summed.
+    let address = regex::Regex::new(" at 0x[0-9a-f]+").unwrap();
+    let key = |file: &str, line: u64, name: &str| {
+        let base = file.rsplit('/').next().unwrap().to_string();
+        (base, line, address.replace_all(name, "").into_owned())
+    };
+    let mut stripped: HashMap<(String, u64, String), (u64, u64)> = HashMap::new();
+    for f in dump["functions"].as_array().unwrap() {
+        let sums = stripped
+            .entry(key(
+                f["file"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+                f["name"].as_str().unwrap(),
+            ))
+            .or_default();
+        sums.0 += f["nc"].as_u64().unwrap();
+        sums.1 += f["cc"].as_u64().unwrap();
+    }
+    assert!(stripped.len() < 1675, "strip_dirs merged some entries");
+
+    let profile = load("black-24.8.0.stdout.txt");
+    assert_eq!(profile.meta.format, profdiff::Format::PstatsText);
+    assert_eq!(profile.total_calls(), Some(calls));
+    assert_eq!(profile.total_primitive_calls(), Some(primitive));
+    assert_eq!(profile.total_cost(), seconds.parse::<f64>().unwrap());
+    assert!(profile.meta.notes.is_empty(), "{:?}", profile.meta.notes);
+    let mut ours: HashMap<(String, u64, String), (u64, u64)> = HashMap::new();
+    for f in &profile.functions {
+        let sums = ours
+            .entry(key(
+                f.file.as_deref().unwrap(),
+                u64::from(f.line.unwrap()),
+                &f.name,
+            ))
+            .or_default();
+        sums.0 += f.calls.unwrap();
+        sums.1 += f.primitive_calls.unwrap();
+    }
+    assert_eq!(ours.len(), stripped.len());
+    for (key, counts) in &ours {
+        assert_eq!(Some(counts), stripped.get(key), "{key:?}");
+    }
+
+    // The command line, from the file and from stdin.
+    let show = json_output(&["show", STDOUT, "--format", "json", "--top", "1"]);
+    assert_eq!(show["profile"]["format"], "pstats-text");
+    assert_eq!(show["profile"]["total_calls"], calls);
+    assert_eq!(show["profile"]["functions"], profile.functions.len());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_profdiff"))
+        .args(["show", "-", "--format", "json", "--top", "1"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(fixture("black-24.8.0.stdout.txt")).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(&bytes).unwrap();
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    let from_stdin: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(from_stdin["profile"]["path"], "-");
+    assert_eq!(from_stdin["profile"]["total_calls"], calls);
+    assert_eq!(from_stdin["functions"], show["functions"]);
+}
+
+/// Program output longer than detection sniffs (64 KiB) that looks like
+/// folded stacks (the loosest format), or ends with the stats header
+/// straddling the sniffed bytes, does not hide the table below it.
+#[test]
+fn any_program_output_before_the_table_is_skipped() {
+    let text = std::fs::read_to_string(fixture("black-24.8.0.stdout.txt")).unwrap();
+    let start = text[..text.find(" function calls ").unwrap()]
+        .rfind('\n')
+        .unwrap()
+        + 1;
+    let stats = &text[start..];
+    let original = load("black-24.8.0.stdout.txt");
+    assert!(original.declared.is_some());
+    let folded_like = "main;step 3\n".repeat(6000);
+    assert_eq!(
+        input::detect(&folded_like.as_bytes()[..64 * 1024], "x").ok(),
+        Some(profdiff::Format::Folded),
+        "the output alone looks folded"
+    );
+    let mut straddling = ("x".repeat(99) + "\n").repeat(655);
+    straddling.push_str(&"y".repeat(64 * 1024 - 20 - straddling.len()));
+    straddling.push('\n');
+    let dir = tempfile::tempdir().unwrap();
+    for (name, output) in [("folded", folded_like), ("straddling", straddling)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{output}{stats}")).unwrap();
+        let profile = input::load(path.to_str().unwrap(), &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(profile.meta.format, profdiff::Format::PstatsText, "{name}");
+        assert_eq!(profile.functions, original.functions, "{name}");
+        assert_eq!(profile.declared, original.declared, "{name}");
+    }
+}
+
+/// A malformed row below program output is reported at its line in the
+/// whole file, not in the part after the output.
+#[test]
+fn malformed_row_below_program_output_names_its_line() {
+    let text = std::fs::read_to_string(fixture("black-24.8.0.stdout.txt")).unwrap();
+    let (header_line, ..) = text_header("black-24.8.0.stdout.txt");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Ten rows into the table (header, blank, "Ordered by", blank, columns).
+    let broken = header_line + 4 + 10;
+    assert!(
+        lines[broken - 1].contains("    0."),
+        "{}",
+        lines[broken - 1]
+    );
+    lines[broken - 1] = lines[broken - 1].replacen("    0.", "    0,", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.txt");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let path = path.to_str().unwrap();
+    let output = profdiff(&["show", path]);
+    let message = crate::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains(path), "{message}");
+    assert!(message.contains(&format!("line {broken}:")), "{message}");
+}
