@@ -455,3 +455,62 @@ fn malformed_row_below_program_output_names_its_line() {
     assert!(message.contains(path), "{message}");
     assert!(message.contains(&format!("line {broken}:")), "{message}");
 }
+
+// ---------------------------------------------------------------- pyinstrument
+
+/// pyinstrument's `[self]` frames are their parent's own time: every
+/// function's self time is pyinstrument's `Frame.total_self_time`, summed
+/// over its frames (`small-pyinstrument.self.json`, written by pyinstrument
+/// from the same processed frame tree as the export).
+#[test]
+fn pyinstrument_self_time_is_pyinstruments() {
+    let oracle: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("small-pyinstrument.self.json")).unwrap(),
+    )
+    .unwrap();
+    let profile = load("small-pyinstrument.json.gz");
+    assert!(
+        profile.functions.iter().all(|f| !f.name.starts_with('[')),
+        "a synthetic frame is a function"
+    );
+    let total = oracle["total"].as_f64().unwrap();
+    assert!((profile.total_cost() - total).abs() < 1e-9);
+    let expected = oracle["functions"].as_array().unwrap();
+    assert_eq!(profile.functions.len(), expected.len());
+    for entry in expected {
+        let (name, file) = (entry["name"].as_str().unwrap(), entry["file"].as_str());
+        let line = entry["line"].as_u64().map(|l| l as u32);
+        let f = profile
+            .functions
+            .iter()
+            .find(|f| f.name == name && f.file.as_deref() == file && f.line == line)
+            .unwrap_or_else(|| panic!("{name} {file:?}:{line:?} missing"));
+        let want = entry["self"].as_f64().unwrap();
+        assert!(
+            (f.self_cost - want).abs() <= 1e-9,
+            "{name}: {} vs pyinstrument's {want}",
+            f.self_cost
+        );
+    }
+    // The time of the `[self]` frames is a quarter of the profile: far
+    // above the tolerance, so the comparison above could not pass without
+    // giving it to the parents.
+    let synthetic = oracle["synthetic_frames_time"].as_f64().unwrap();
+    assert!(synthetic > 0.2 * total, "{synthetic}");
+
+    // Stacks, edges and inclusive costs agree with the self times.
+    let mut leaf_cost = vec![0.0; profile.functions.len()];
+    for stack in &profile.stacks {
+        leaf_cost[*stack.frames.last().unwrap()] += stack.cost;
+    }
+    for (f, cost) in profile.functions.iter().zip(&leaf_cost) {
+        assert!((f.self_cost - cost).abs() < 1e-12, "{}", f.name);
+        assert!(f.inclusive_cost >= f.self_cost - 1e-12, "{}", f.name);
+    }
+    let main = profile.functions.iter().find(|f| f.name == "main").unwrap();
+    assert!((main.inclusive_cost - total).abs() < 1e-9);
+    for edge in &profile.edges {
+        let inclusive = edge.inclusive_cost().unwrap();
+        assert!(inclusive <= profile.functions[edge.callee].inclusive_cost + 1e-12);
+    }
+}

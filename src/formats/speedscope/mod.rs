@@ -34,6 +34,14 @@
 //!   function shows up as one frame per line): their frames merge by name and
 //!   file, and the line is dropped. Files without `version` and frames with
 //!   `col: null` (py-spy) are fine.
+//! - **pyinstrument's synthetic frames are not functions.** `[self]` (a
+//!   frame's own time, drawn beside its children), `[await]` and
+//!   `[out-of-context]` are leaves whose time pyinstrument counts as the
+//!   frame below's own time, and `[root]` is a dummy root. Read as frames,
+//!   `[self]` would be one function shared by the whole program (a quarter
+//!   of fixtures/realworld's pyinstrument profile); they are left out of
+//!   every stack instead, so their time is the parent's self time, as in
+//!   pyinstrument, with a note saying so.
 //!
 //! Errors carry the byte offset serde_json stopped at, plus a JSON path
 //! (`profiles[0].events[17]`) for semantic errors. Errors about the document
@@ -54,6 +62,7 @@ use crate::error::ParseError;
 use crate::model::{Format, FunctionId, FunctionKind, Profile, ProfileMeta, Unit};
 
 mod events;
+mod pyinstrument;
 
 use events::{EventState, EventsSeed};
 
@@ -742,12 +751,17 @@ fn build(
         let e = e.to_ascii_lowercase();
         e.starts_with("py-spy") || e.contains("austin")
     });
+    let synthetic: Vec<bool> = frames.iter().map(pyinstrument::is_synthetic).collect();
     let mut builder = StackBuilder::default();
     let mut functions: Vec<Option<FunctionId>> = vec![None; frames.len()];
     let mut stack = Vec::new();
     let mut empty_stacks = 0usize;
     let mut min_weight: Option<f64> = None;
     let mut left_open = 0usize;
+    let mut total = 0.0;
+    // Cost of stacks that ended in a synthetic frame, and its names.
+    let mut folded_into_parent = 0.0;
+    let mut synthetic_names: Vec<&str> = Vec::new();
     for (&(_, profile), &scale) in selected.iter().zip(&scales) {
         if let Some(weight) = profile.min_weight.map(|w| w * scale) {
             min_weight = Some(min_weight.map_or(weight, |m: f64| m.min(weight)));
@@ -755,10 +769,25 @@ fn build(
         left_open += profile.left_open;
         for &(stack_id, cost) in &profile.costs {
             stack.clear();
-            for &frame in interner.get(stack_id) {
+            let raw_stack = interner.get(stack_id);
+            total += cost * scale;
+            if let Some(&leaf) = raw_stack.last() {
+                if synthetic.get(leaf as usize) == Some(&true) {
+                    folded_into_parent += cost * scale;
+                }
+            }
+            for &frame in raw_stack {
                 let Some(raw) = frames.get(frame as usize) else {
                     continue; // checked while reading; unreachable
                 };
+                if synthetic[frame as usize] {
+                    // Not a function: a leaf's time stays with the stack
+                    // below it, the frame it belongs to.
+                    if !synthetic_names.contains(&raw.name.as_str()) {
+                        synthetic_names.push(&raw.name);
+                    }
+                    continue;
+                }
                 let slot = &mut functions[frame as usize];
                 let id = *slot.get_or_insert_with(|| {
                     let file = raw.file.as_deref().filter(|f| !f.is_empty());
@@ -795,6 +824,19 @@ fn build(
              starts; functions are identified by name and file"
                 .to_string(),
         );
+    }
+    if !synthetic_names.is_empty() {
+        synthetic_names.sort_unstable();
+        let share = if total > 0.0 {
+            format!(" ({:.1}% of the total)", 100.0 * folded_into_parent / total)
+        } else {
+            String::new()
+        };
+        notes.push(format!(
+            "pyinstrument's synthetic frames ({}) are not functions: their time{share} is \
+             counted as the self time of the frame they are in, as pyinstrument does",
+            synthetic_names.join(", ")
+        ));
     }
     if empty_stacks > 0 {
         notes.push(format!(
