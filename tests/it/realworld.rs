@@ -431,7 +431,8 @@ fn any_program_output_before_the_table_is_skipped() {
 }
 
 /// A malformed row below program output is reported at its line in the
-/// whole file, not in the part after the output.
+/// whole file, not in the part after the output, also when the output has
+/// lines longer than what is read at a time (1 MiB).
 #[test]
 fn malformed_row_below_program_output_names_its_line() {
     let text = std::fs::read_to_string(fixture("black-24.8.0.stdout.txt")).unwrap();
@@ -445,15 +446,27 @@ fn malformed_row_below_program_output_names_its_line() {
         lines[broken - 1]
     );
     lines[broken - 1] = lines[broken - 1].replacen("    0.", "    0,", 1);
+    let long_lines = format!("{}\n", "z".repeat(3 << 20)).repeat(2);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("out.txt");
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    let path = path.to_str().unwrap();
-    let output = profdiff(&["show", path]);
-    let message = crate::stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{message}");
-    assert!(message.contains(path), "{message}");
-    assert!(message.contains(&format!("line {broken}:")), "{message}");
+    for (name, output, line) in [
+        ("out.txt", String::new(), broken),
+        ("long.txt", long_lines, broken + 2),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, output + &lines.join("\n")).unwrap();
+        let path = path.to_str().unwrap();
+        let output = profdiff(&["show", path]);
+        let message = crate::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{message}");
+        assert!(message.contains(path), "{message}");
+        assert!(message.contains(&format!("line {line}:")), "{message}");
+    }
+    // Unbroken, the long lines are skipped like any other output.
+    let path = dir.path().join("long-ok.txt");
+    let long_lines = format!("{}\n", "z".repeat(3 << 20)).repeat(2);
+    std::fs::write(&path, long_lines + &text).unwrap();
+    let profile = input::load(path.to_str().unwrap(), &LoadOptions::default()).unwrap();
+    assert_eq!(profile.functions, load("black-24.8.0.stdout.txt").functions);
 }
 
 // ---------------------------------------------------------------- pyinstrument
