@@ -3,6 +3,15 @@
 //! The format is decided by content, never by extension: the first bytes are
 //! sniffed before the rest is read, so `profdiff show /dev/zero` fails at once
 //! instead of filling memory.
+//!
+//! One exception: `python -m cProfile app.py > out.txt` writes whatever the
+//! program printed before the stats, often more than the sniffed bytes.
+//! When those bytes are text that no format claims (or that only looks like
+//! folded stacks, the loosest format), the input is searched on for a pstats
+//! text header. The search holds a megabyte at a time and drops what it has
+//! searched, so an endless stream of text costs time up to
+//! [`MAX_INPUT_BYTES`] (seconds), not memory, and it stops at the first
+//! binary data.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -17,6 +26,10 @@ pub const MAX_INPUT_BYTES: u64 = 4 << 30;
 
 /// How many leading bytes the sniffers look at.
 const SNIFF_BYTES: u64 = 64 * 1024;
+
+/// How much more is read at a time while looking for a pstats table below
+/// program output.
+const SCAN_CHUNK: u64 = 1 << 20;
 
 /// Options for loading a profile. Each format reads the fields that concern it.
 #[derive(Debug, Clone, Default)]
@@ -75,7 +88,17 @@ pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
     // at once; gzip has to be read whole before its content can be sniffed.
     let format = match (options.format, gzipped) {
         (Some(format), _) => Some(format),
-        (None, false) => Some(detect(&bytes, path)?),
+        (None, false) => match sniff(&bytes) {
+            // Program output can look like folded stacks, and there is more
+            // than the sniffed bytes: folded inputs are read whole anyway,
+            // and a stats header anywhere in it decides (below).
+            Some(Format::Folded) if bytes.len() as u64 == SNIFF_BYTES => None,
+            Some(format) => Some(format),
+            None if bytes.len() as u64 == SNIFF_BYTES && looks_like_text(&bytes) => {
+                return load_text_below_output(reader, bytes, path, options);
+            }
+            None => return Err(unrecognised(&bytes, path)),
+        },
         (None, true) => None,
     };
     // Callgrind files are line-oriented and can be large: parse them as they
@@ -128,14 +151,186 @@ pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
     })?;
     let format = match format {
         Some(format) => format,
+        None if !gzipped => {
+            // Sniffed as folded. A stats header line cannot be a folded
+            // line (it does not end in a count), so text with one is
+            // pstats text below program output.
+            if pstats_text::detect(&content) {
+                Format::PstatsText
+            } else {
+                Format::Folded
+            }
+        }
         None => detect(&content, path)?,
     };
     parse_with(&content, path, format, options)
 }
 
+/// Loads the rest of an input whose first [`SNIFF_BYTES`] (in `buffer`)
+/// are text that no format claims: the output of a program run under
+/// `python -m cProfile`, with the stats table further down. Reads on to the
+/// first stats header, keeping only the unfinished last line of what it
+/// skips, then parses from there with the line numbers of the whole input.
+fn load_text_below_output(
+    mut reader: Box<dyn Read>,
+    mut buffer: Vec<u8>,
+    path: &str,
+    options: &LoadOptions,
+) -> Result<Profile> {
+    let io_error = |source: io::Error| Error::Io {
+        path: path.to_string(),
+        source,
+    };
+    let too_large = || Error::Input {
+        path: path.to_string(),
+        message: format!(
+            "larger than {} GiB, refusing to read it",
+            MAX_INPUT_BYTES >> 30
+        ),
+    };
+    let mut read = buffer.len() as u64;
+    // Lines and bytes dropped from the front of `buffer`.
+    let mut skipped_lines = 0u64;
+    let mut skipped_bytes = 0u64;
+    // The line at the front of `buffer` began before it (it was too long
+    // to keep, so it cannot be a header).
+    let mut mid_line = false;
+    let mut at_end = false;
+    loop {
+        if mid_line {
+            match buffer.iter().position(|&b| b == b'\n') {
+                Some(at) => {
+                    buffer.drain(..=at);
+                    skipped_bytes += at as u64 + 1;
+                    skipped_lines += 1;
+                    mid_line = false;
+                }
+                None => {
+                    skipped_bytes += buffer.len() as u64;
+                    buffer.clear();
+                }
+            }
+        }
+        // Judge finished lines only, unless the input has ended.
+        let finished = if at_end {
+            buffer.len()
+        } else {
+            buffer
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |at| at + 1)
+        };
+        if !mid_line {
+            if let Some(start) = pstats_text::find_table_start(&buffer[..finished]) {
+                skipped_lines += newlines(&buffer[..start]);
+                buffer.drain(..start);
+                let rest = (&mut reader)
+                    .take(MAX_INPUT_BYTES + 1 - read)
+                    .read_to_end(&mut buffer)
+                    .map_err(io_error)?;
+                if read + rest as u64 > MAX_INPUT_BYTES {
+                    return Err(too_large());
+                }
+                return parse_text_from_line(&buffer, path, options, skipped_lines + 1);
+            }
+        }
+        if at_end {
+            let unfinished = mid_line || buffer.last().is_some_and(|&b| b != b'\n');
+            let lines = skipped_lines + newlines(&buffer) + u64::from(unfinished);
+            return Err(Error::Input {
+                path: path.to_string(),
+                message: format!(
+                    "unrecognised profile format: {lines} lines of text ({read} bytes) and no \
+                     pstats table in them (no `N function calls … in T seconds` or \
+                     `ncalls  tottime  percall  cumtime  percall` line); the first {} KiB \
+                     match no other format (tried: {}); use --from to force one",
+                    SNIFF_BYTES >> 10,
+                    tried()
+                ),
+            });
+        }
+        skipped_lines += newlines(&buffer[..finished]);
+        skipped_bytes += finished as u64;
+        buffer.drain(..finished);
+        if buffer.len() as u64 > SNIFF_BYTES {
+            // No header line is this long: drop the rest of this line.
+            skipped_bytes += buffer.len() as u64;
+            buffer.clear();
+            mid_line = true;
+        }
+        let before = buffer.len();
+        let got = (&mut reader)
+            .take(SCAN_CHUNK)
+            .read_to_end(&mut buffer)
+            .map_err(io_error)?;
+        read += got as u64;
+        if read > MAX_INPUT_BYTES {
+            return Err(too_large());
+        }
+        at_end = got == 0;
+        let chunk = &buffer[before..];
+        if !looks_like_text(chunk) {
+            let nul = chunk.iter().position(|&b| b == 0).unwrap_or(0);
+            return Err(Error::Input {
+                path: path.to_string(),
+                message: format!(
+                    "unrecognised profile format: text without a pstats table, then binary \
+                     data at byte {} (tried: {}); use --from to force one",
+                    skipped_bytes + (before + nul) as u64,
+                    tried()
+                ),
+            });
+        }
+    }
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    // Summed per block in a `u8`-sized counter the compiler vectorises.
+    bytes
+        .chunks(255)
+        .map(|block| block.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>() as u64)
+        .sum()
+}
+
+/// Text as programs print it: no NUL bytes, and at most 1% of the bytes
+/// outside valid UTF-8 (a stray Latin-1 byte, a character cut at the edge
+/// of `bytes`).
+fn looks_like_text(bytes: &[u8]) -> bool {
+    if bytes.contains(&0) {
+        return false;
+    }
+    if std::str::from_utf8(bytes).is_ok() {
+        return true; // the common case, and much faster than counting
+    }
+    let invalid: usize = bytes.utf8_chunks().map(|chunk| chunk.invalid().len()).sum();
+    invalid <= bytes.len() / 100 + 3
+}
+
 /// Parses bytes already in memory as `format` with default options.
 pub fn parse(bytes: &[u8], path: &str, format: Format) -> Result<Profile> {
     parse_with(bytes, path, format, &LoadOptions::default())
+}
+
+/// Parses pstats text that starts at line `first_line` of the input.
+fn parse_text_from_line(
+    bytes: &[u8],
+    path: &str,
+    options: &LoadOptions,
+    first_line: u64,
+) -> Result<Profile> {
+    pstats_text::parse_from_line(bytes, path, &text_options(options), first_line).map_err(|error| {
+        Error::Parse {
+            path: path.to_string(),
+            format: Format::PstatsText.name(),
+            error,
+        }
+    })
+}
+
+fn text_options(options: &LoadOptions) -> pstats_text::TextOptions {
+    pstats_text::TextOptions {
+        strip_log_prefix: options.strip_log_prefix.clone(),
+    }
 }
 
 /// Parses bytes already in memory as `format`.
@@ -154,13 +349,7 @@ pub fn parse_with(
                 metric: options.metric.clone(),
             },
         ),
-        Format::PstatsText => pstats_text::parse(
-            bytes,
-            path,
-            &pstats_text::TextOptions {
-                strip_log_prefix: options.strip_log_prefix.clone(),
-            },
-        ),
+        Format::PstatsText => pstats_text::parse(bytes, path, &text_options(options)),
         Format::Folded => folded::parse(
             bytes,
             path,
@@ -192,29 +381,42 @@ pub fn parse_with(
 
 /// Names the format of `bytes`, or explains what was tried.
 pub fn detect(bytes: &[u8], path: &str) -> Result<Format> {
-    if bytes.is_empty() {
-        return Err(Error::Input {
-            path: path.to_string(),
-            message: "empty file, expected a profile".to_string(),
-        });
+    match sniff(bytes) {
+        Some(format) if !bytes.is_empty() => Ok(format),
+        _ => Err(unrecognised(bytes, path)),
     }
-    let detected = DETECTION_ORDER.iter().copied().find(|format| match format {
+}
+
+/// The first format in [`DETECTION_ORDER`] that claims `bytes`.
+fn sniff(bytes: &[u8]) -> Option<Format> {
+    DETECTION_ORDER.iter().copied().find(|format| match format {
         Format::Pstats => pstats::detect(bytes),
         Format::Callgrind => callgrind::detect(bytes),
         Format::Speedscope => speedscope::detect(bytes),
         Format::Pprof => pprof::detect(bytes),
         Format::PstatsText => pstats_text::detect(bytes),
         Format::Folded => folded::detect(bytes),
-    });
-    detected.ok_or_else(|| {
-        let tried: Vec<&str> = DETECTION_ORDER.iter().map(|f| f.name()).collect();
-        Error::Input {
-            path: path.to_string(),
-            message: format!(
-                "unrecognised profile format (first byte 0x{:02x}; tried: {}); use --from to force one",
-                bytes[0],
-                tried.join(", ")
-            ),
-        }
     })
+}
+
+fn unrecognised(bytes: &[u8], path: &str) -> Error {
+    if bytes.is_empty() {
+        return Error::Input {
+            path: path.to_string(),
+            message: "empty file, expected a profile".to_string(),
+        };
+    }
+    Error::Input {
+        path: path.to_string(),
+        message: format!(
+            "unrecognised profile format (first byte 0x{:02x}; tried: {}); use --from to force one",
+            bytes[0],
+            tried()
+        ),
+    }
+}
+
+fn tried() -> String {
+    let names: Vec<&str> = DETECTION_ORDER.iter().map(|f| f.name()).collect();
+    names.join(", ")
 }

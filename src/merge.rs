@@ -11,7 +11,13 @@
 //!   by element, the `profile` module's plain counts are summed; an edge (or a
 //!   number) absent from one profile counts as zero, and a number absent
 //!   from every profile stays absent;
-//! * sampled stacks, when a format has them, are concatenated.
+//! * sampled stacks, when a format has them, are concatenated;
+//! * totals: `Stats.add` adds each input's own `total_calls`, `prim_calls`
+//!   and `total_tt`. When an input states totals its rows do not add up to
+//!   ([`Profile::declared`]: the header of a `print_stats(20)` text), the
+//!   merged profile declares the sum of every input's totals (declared, or
+//!   its rows' sums for an input that declares none). When none does, the
+//!   totals stay the sums over the merged functions.
 //!
 //! Functions are matched by their **raw identity** `(file, line, name)` as
 //! recorded, exactly like pstats' dictionary keys, and *not* by profdiff's
@@ -31,7 +37,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
-use crate::model::{Edge, FunctionId, Profile, ProfileMeta, Stack};
+use crate::model::{DeclaredTotals, Edge, FunctionId, Profile, ProfileMeta, Stack};
 
 /// A function's identity inside pstats: `(file, line, name)`.
 type Identity = (Option<String>, Option<u32>, String);
@@ -117,7 +123,27 @@ pub fn merge(profiles: &[Profile]) -> Result<Profile> {
             }
         }
     }
+    merged.declared = summed_totals(profiles);
     Ok(merged)
+}
+
+/// Every input's totals added up, as `Stats.add` does, when at least one
+/// input declares its own; `None` (the merged rows' sums) otherwise.
+fn summed_totals(profiles: &[Profile]) -> Option<DeclaredTotals> {
+    if profiles.iter().all(|p| p.declared.is_none()) {
+        return None;
+    }
+    let mut totals = DeclaredTotals {
+        cost: 0.0,
+        calls: None,
+        primitive_calls: None,
+    };
+    for profile in profiles {
+        totals.cost += profile.total_cost();
+        totals.calls = add_count(totals.calls, profile.total_calls());
+        totals.primitive_calls = add_count(totals.primitive_calls, profile.total_primitive_calls());
+    }
+    Some(totals)
 }
 
 fn merged_meta(profiles: &[Profile]) -> ProfileMeta {
@@ -247,6 +273,37 @@ mod tests {
         let a = profile("a", &[("f", 5, 1, 0.5, 0.5)]);
         let b = profile("b", &[("f", 7, 1, 0.5, 0.5)]);
         assert_eq!(merge(&[a, b]).unwrap().functions.len(), 2);
+    }
+
+    #[test]
+    fn declared_totals_add_up_like_stats_add() {
+        let rows = || profile("a", &[("main", 1, 2, 0.5, 1.0)]);
+        // No input declares totals: the merged rows' sums are the totals.
+        let m = merge(&[rows(), rows()]).unwrap();
+        assert_eq!(m.declared, None);
+        assert_eq!((m.total_calls(), m.total_cost()), (Some(4), 1.0));
+        // One lists 1 function of a profile whose header says 10 calls in
+        // 3 s; the other declares nothing and counts as its rows.
+        let mut listed = rows();
+        listed.declared = Some(DeclaredTotals {
+            cost: 3.0,
+            calls: Some(10),
+            primitive_calls: Some(7),
+        });
+        let m = merge(&[listed.clone(), rows()]).unwrap();
+        assert_eq!(
+            m.declared,
+            Some(DeclaredTotals {
+                cost: 3.5,
+                calls: Some(12),
+                primitive_calls: Some(9)
+            })
+        );
+        let m = merge(&[listed.clone(), listed]).unwrap();
+        assert_eq!(
+            (m.total_calls(), m.total_primitive_calls(), m.total_cost()),
+            (Some(20), Some(14), 6.0)
+        );
     }
 
     #[test]

@@ -78,6 +78,41 @@ fn directory_and_missing_path() {
     assert_rejected(missing.to_str().unwrap(), "No such file");
 }
 
+/// The program output of `fixtures/realworld/black-24.8.0.stdout.txt`
+/// (black's formatted argparse.py) without the stats table: ~98 KB of text,
+/// more than detection sniffs, so the input is searched to its end.
+fn program_output_without_table() -> Vec<u8> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/realworld/black-24.8.0.stdout.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    let end = text.find(" function calls ").unwrap();
+    let end = text[..end].rfind('\n').unwrap() + 1;
+    let output = text.as_bytes()[..end].to_vec();
+    assert!(output.len() > 64 * 1024, "{}", output.len());
+    output
+}
+
+#[test]
+fn long_text_without_a_stats_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = program_output_without_table();
+    let lines = output.iter().filter(|&&b| b == b'\n').count();
+    let path = temp_file(dir.path(), "out.txt", &output);
+    assert_rejected(&path, "unrecognised profile format");
+    assert_rejected(
+        &path,
+        &format!(
+            "{lines} lines of text ({} bytes) and no pstats table",
+            output.len()
+        ),
+    );
+    // Text, then binary data: refused where the binary data starts.
+    let mut mixed = output.clone();
+    mixed.extend_from_slice(b"\x00\x01\x02");
+    let path = temp_file(dir.path(), "mixed.txt", &mixed);
+    assert_rejected(&path, &format!("binary data at byte {}", output.len()));
+}
+
 #[test]
 fn deeply_nested_marshal() {
     let dir = tempfile::tempdir().unwrap();

@@ -36,11 +36,24 @@
 //!   table (it is the next log record); an unprefixed one is an error with
 //!   its line number. A table cut short that way shows up in the note that
 //!   compares the rows with the header's call counts.
+//! - **Other output before the table is skipped.** `python -m cProfile
+//!   app.py > out.txt` holds whatever the program printed, then the stats;
+//!   lines before the first stats header (or `ncalls` table header) are
+//!   ignored. [`find_table_start`] finds that line in a large input without
+//!   decoding every line, so a reader can drop what comes before it.
+//! - **Totals are the header's.** `N function calls (M primitive calls) in
+//!   T seconds` counts the whole profile, while the rows are rounded to the
+//!   text's precision and `print_stats(n)` lists only some of them; so the
+//!   header's numbers become [`Profile::declared`] (M = N when the header
+//!   has no primitive count, i.e. no recursion). Without a header the totals
+//!   are the rows' sums.
 //! - **One stats block per input.** A log may hold one block per invocation.
 //!   Silently adding them up would be wrong and refusing would be unhelpful,
-//!   so the first block is read and a note says how many more there were.
-//! - **Precision** is that of the text (0.001 s for `%8.3f`), recorded in
-//!   [`ProfileMeta::precision`] so comparisons do not report rounding.
+//!   so the first block is read (rows and totals: the header nearest above
+//!   its table) and a note says how many more there were.
+//! - **Precision** is that of the text (0.001 s for `%8.3f`, and the
+//!   header's `%.3f`), recorded in [`ProfileMeta::precision`] so comparisons
+//!   do not report rounding.
 //! - `List reduced from A to B` (a restricted `print_stats(n)`) is recorded as
 //!   a note: the functions not listed are missing, not absent.
 //! - No caller edges: `print_callers` sections after the table are skipped.
@@ -54,7 +67,11 @@ use regex::Regex;
 use rustc_hash::FxHashMap;
 
 use crate::error::ParseError;
-use crate::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+use crate::model::{DeclaredTotals, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+
+mod numbers;
+
+use numbers::{parse_time, parse_u64};
 
 /// Options for reading pstats text.
 #[derive(Debug, Clone, Default)]
@@ -75,16 +92,57 @@ const LAMBDA_PREFIX: &str = r"^\[(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]\t\
 /// prefixes allowed) is the `N function calls … in X seconds` header or the
 /// `ncalls  tottime …` table header.
 pub fn detect(bytes: &[u8]) -> bool {
+    find_table_start(bytes).is_some()
+}
+
+/// The byte offset where the first line that starts a stats block begins:
+/// the `N function calls … in X seconds` header or the `ncalls  tottime …`
+/// table header (log prefixes allowed). Everything before it is, to
+/// [`parse`], other output and is skipped, so a reader may drop it.
+///
+/// `python -m cProfile app.py > out.txt` prints the program's own output
+/// first, which can be megabytes, so this runs over whole inputs: a literal
+/// search (memchr-fast, inside `regex`) finds the few lines that can match
+/// before any line is decoded.
+pub fn find_table_start(bytes: &[u8]) -> Option<usize> {
+    static CANDIDATE: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new("function calls|ncalls").expect("literal pattern")
+    });
     let prefixes = Prefixes::new(None);
-    bytes.split(|&b| b == b'\n').any(|raw| {
-        let text = String::from_utf8_lossy(raw);
+    let mut from = 0;
+    while let Some(found) = CANDIDATE.find_at(bytes, from) {
+        let start = bytes[..found.start()]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |at| at + 1);
+        let end = bytes[found.end()..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |at| found.end() + at);
+        let text = String::from_utf8_lossy(&bytes[start..end]);
         let (line, _) = prefixes.strip(text.trim_end_matches('\r'));
-        parse_header(line).is_some() || is_table_header(line)
-    })
+        if parse_header(line).is_some() || is_table_header(line) {
+            return Some(start);
+        }
+        from = end;
+    }
+    None
 }
 
 /// Parses pstats text. `path` is only recorded in the metadata.
 pub fn parse(bytes: &[u8], path: &str, options: &TextOptions) -> Result<Profile, ParseError> {
+    parse_from_line(bytes, path, options, 1)
+}
+
+/// [`parse`] for `bytes` that start at line `first_line` (1-based) of the
+/// input, the lines before having been skipped (see [`find_table_start`]):
+/// errors and notes give line numbers in the whole input.
+pub fn parse_from_line(
+    bytes: &[u8],
+    path: &str,
+    options: &TextOptions,
+    first_line: u64,
+) -> Result<Profile, ParseError> {
     let prefixes = Prefixes::new(options.strip_log_prefix.clone());
     // One UTF-8 check for the whole input rather than one per line, and no
     // copy when it is valid. The lines are the same as decoding each line on
@@ -94,7 +152,7 @@ pub fn parse(bytes: &[u8], path: &str, options: &TextOptions) -> Result<Profile,
         Err(_) => String::from_utf8_lossy(bytes),
     };
     let mut reader = Reader::new(path);
-    let mut line_no = 0u64;
+    let mut line_no = first_line.saturating_sub(1);
     for raw in text.split('\n') {
         line_no += 1;
         let (line, prefixed) = prefixes.strip(raw.trim_end_matches('\r'));
@@ -156,10 +214,14 @@ impl Prefixes {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Header {
     calls: u64,
+    /// `calls` when the header has no `(N primitive calls)` (no recursion).
     primitive: u64,
+    seconds: f64,
+    /// Decimals of `seconds` (pstats prints `%.3f`).
+    decimals: usize,
 }
 
 /// `         149 function calls (24 primitive calls) in 0.000 seconds`.
@@ -179,8 +241,13 @@ fn parse_header(line: &str) -> Option<Header> {
     let seconds = seconds
         .strip_suffix(" seconds")
         .or_else(|| seconds.strip_suffix(" CPU seconds"))?;
-    seconds.trim().parse::<f64>().ok()?;
-    Some(Header { calls, primitive })
+    let (seconds, decimals) = parse_time(seconds.trim())?;
+    Some(Header {
+        calls,
+        primitive,
+        seconds,
+        decimals,
+    })
 }
 
 /// Lines the Lambda platform writes between log records.
@@ -395,18 +462,43 @@ impl<'t> Reader<'t> {
             };
             return Err(ParseError::at_line(lines.max(1), message));
         };
-        let calls = self.profile.total_calls().unwrap_or(0);
-        let primitive = self.profile.total_primitive_calls().unwrap_or(0);
+        // What the rows add up to; the header's totals, when there is one,
+        // become the profile's (`declared`) below.
+        let sum = |count: fn(&Function) -> Option<u64>| {
+            self.profile
+                .functions
+                .iter()
+                .filter_map(count)
+                .fold(0u64, u64::saturating_add)
+        };
+        let calls = sum(|f| f.calls);
+        let primitive = sum(|f| f.primitive_calls);
+        if let Some((header, _)) = self.header {
+            self.profile.declared = Some(DeclaredTotals {
+                cost: header.seconds,
+                calls: Some(header.calls),
+                primitive_calls: Some(header.primitive),
+            });
+            self.decimals = Some(
+                self.decimals
+                    .map_or(header.decimals, |d| d.min(header.decimals)),
+            );
+        }
+        let totals_from = if self.header.is_some() {
+            "totals are the header's"
+        } else {
+            "totals are the listed rows' sums"
+        };
         let notes = &mut self.profile.meta.notes;
         if let Some(reduced) = &self.reduced {
             notes.push(format!(
-                "{reduced}: the functions not listed are missing from this profile"
+                "{reduced}: the functions not listed are missing from this profile; {totals_from}"
             ));
         } else if let Some((header, at)) = self.header {
             if (calls, primitive) != (header.calls, header.primitive) {
                 notes.push(format!(
                     "the table adds up to {calls} calls ({primitive} primitive) but the header \
-                     on line {at} says {} ({}); the text may be cut short",
+                     on line {at} says {} ({}); the text may be cut short; {totals_from}",
                     header.calls, header.primitive
                 ));
             }
@@ -518,78 +610,6 @@ fn parse_row(line: &str) -> Result<Row<'_>, String> {
         decimals,
         name,
     })
-}
-
-/// `text.parse::<u64>()`, without its generic overhead: an optional `+`,
-/// then at least one ASCII digit; `None` on overflow.
-fn parse_u64(text: &str) -> Option<u64> {
-    let digits = text.as_bytes();
-    let digits = digits.strip_prefix(b"+").unwrap_or(digits);
-    if digits.is_empty() {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |n, &b| {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        n.checked_mul(10)?.checked_add(u64::from(digit))
-    })
-}
-
-/// A time column: a finite number made of digits, `.` and `-` only, and
-/// how many decimals it has (digits after the first `.`).
-fn parse_time(token: &str) -> Option<(f64, usize)> {
-    if let Some(parsed) = parse_plain_decimal(token.as_bytes()) {
-        return Some(parsed);
-    }
-    let value = token.parse::<f64>().ok().filter(|v| {
-        v.is_finite()
-            && token
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-    })?;
-    let places = token.split_once('.').map_or(0, |(_, f)| f.len());
-    Some((value, places))
-}
-
-/// Exact powers of ten as `f64` (all up to 10^22 are).
-const POW10: [f64; 16] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-];
-
-/// The fast path of [`parse_time`], for what pstats prints (`%8.3f`):
-/// `-?D*(.D*)?` with 1 to 15 digits in all. The digits, read as an integer
-/// `m < 10^15 < 2^53`, and `10^f` (`f` the decimals) are both exact `f64`s,
-/// so `m / 10^f` is one correctly rounded division: the nearest `f64` to the
-/// decimal, which is what `str::parse` returns too (the same Clinger fast
-/// path it takes itself). Anything else (no digits, more than 15, a second
-/// `.` or `-`, other bytes) returns `None` and goes through `str::parse`.
-fn parse_plain_decimal(token: &[u8]) -> Option<(f64, usize)> {
-    let (negative, token) = match token.strip_prefix(b"-") {
-        Some(rest) => (true, rest),
-        None => (false, token),
-    };
-    let (int, frac) = match token.iter().position(|&b| b == b'.') {
-        Some(dot) => (&token[..dot], &token[dot + 1..]),
-        None => (token, &token[token.len()..]),
-    };
-    let digits = int.len() + frac.len();
-    if digits == 0 || digits >= POW10.len() {
-        return None;
-    }
-    let mut mantissa = 0u64;
-    for &b in int.iter().chain(frac) {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        mantissa = mantissa * 10 + u64::from(digit);
-    }
-    // Both operands are exact (mantissa < 10^15 < 2^53), so this is the
-    // correctly rounded quotient.
-    let value = mantissa as f64 / POW10[frac.len()];
-    Some((if negative { -value } else { value }, frac.len()))
 }
 
 /// A printed name turned back into the parts of a pstats key, borrowed
@@ -718,6 +738,54 @@ before 201
     }
 
     #[test]
+    fn totals_are_the_headers() {
+        let p = parse(TEXT.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(
+            p.declared,
+            Some(DeclaredTotals {
+                cost: 0.012,
+                calls: Some(149),
+                primitive_calls: Some(24)
+            })
+        );
+        // The rows say 149 calls too, but 0.011 s and 149 primitive calls.
+        assert_eq!(
+            (p.total_cost(), p.total_primitive_calls()),
+            (0.012, Some(24))
+        );
+        // No recursion: no primitive count in the header.
+        let text = TEXT
+            .replace(" (24 primitive calls)", "")
+            .replace("0.012 seconds", "1.5 seconds");
+        let p = parse(text.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(
+            (p.total_cost(), p.total_calls(), p.total_primitive_calls()),
+            (1.5, Some(149), Some(149))
+        );
+        // One decimal in the header: that is the text's precision now.
+        assert_eq!(p.meta.precision, Some(0.1));
+        // No header: the rows' sums.
+        let table = &TEXT[TEXT.find("   ncalls").unwrap()..];
+        let p = parse(table.as_bytes(), "t", &TextOptions::default()).unwrap();
+        assert_eq!(p.declared, None);
+        assert_eq!(p.total_calls(), Some(149));
+    }
+
+    #[test]
+    fn the_table_is_found_below_other_output() {
+        assert_eq!(find_table_start(TEXT.as_bytes()), Some(11));
+        let output = "ncalls are counted\nsome function calls here\n";
+        let text = format!("{output}{}", &TEXT[11..]);
+        assert_eq!(find_table_start(text.as_bytes()), Some(output.len()));
+        assert_eq!(find_table_start(output.as_bytes()), None);
+        // Line numbers count the lines that were skipped.
+        let broken = TEXT[11..].replace("123/3", "12x/3");
+        let error =
+            parse_from_line(broken.as_bytes(), "t", &TextOptions::default(), 2).unwrap_err();
+        assert_eq!(error.position, crate::error::Position::Line(8));
+    }
+
+    #[test]
     fn cloudwatch_and_lambda_prefixes() {
         let cloudwatch: String = TEXT
             .lines()
@@ -807,94 +875,6 @@ before 201
         // A multi-byte character right before the digits (found by fuzzing).
         assert!(parse_name("é12(f)").is_none());
         assert_eq!(parse_name("é:12(f)").unwrap().line, Some(12));
-    }
-
-    /// What `parse_time` replaced: `str::parse` and a filter.
-    fn reference_time(token: &str) -> Option<(f64, usize)> {
-        let value = token.parse::<f64>().ok().filter(|v| {
-            v.is_finite()
-                && token
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-        })?;
-        Some((value, token.split_once('.').map_or(0, |(_, f)| f.len())))
-    }
-
-    #[test]
-    fn numbers_parse_exactly_like_str_parse() {
-        let same = |token: &str| {
-            let got = parse_time(token).map(|(v, p)| (v.to_bits(), p));
-            let want = reference_time(token).map(|(v, p)| (v.to_bits(), p));
-            assert_eq!(got, want, "time {token:?}");
-            assert_eq!(
-                parse_u64(token),
-                token.parse::<u64>().ok(),
-                "count {token:?}"
-            );
-        };
-        for token in [
-            "",
-            "-",
-            "+",
-            ".",
-            "-.",
-            "+1",
-            "-0",
-            "-0.000",
-            "0.000",
-            "1.",
-            ".5",
-            "-.5",
-            "1.2.3",
-            "1-2",
-            "--1",
-            "1e3",
-            "inf",
-            "NaN",
-            "0x10",
-            "00012.50",
-            "999999999999999",
-            "9999999999999999",
-            "0.123456789012345",
-            "0.1234567890123456",
-            "123456789.123456",
-            "18446744073709551615",
-            "18446744073709551616",
-            "+18446744073709551615",
-            "99999999999999999999.5",
-            "٣",
-            "1\u{a0}",
-        ] {
-            same(token);
-        }
-        // Random tokens over the bytes that matter, and %8.3f-like numbers.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let alphabet = b"0123456789.-+e";
-        for _ in 0..200_000 {
-            let len = (next() % 22) as usize;
-            let token: String = (0..len)
-                .map(|_| {
-                    let r = next() as usize;
-                    // Mostly digits, so that many tokens are numbers.
-                    if r.is_multiple_of(4) {
-                        alphabet[(r / 4) % alphabet.len()] as char
-                    } else {
-                        (b'0' + (r / 4 % 10) as u8) as char
-                    }
-                })
-                .collect();
-            same(&token);
-            let decimals = (next() % 16) as usize;
-            let value =
-                (next() % 1_000_000_000) as f64 / 1e3 * if next() % 2 == 0 { 1.0 } else { -1.0 };
-            same(&format!("{value:.decimals$}"));
-        }
     }
 
     #[test]

@@ -34,6 +34,14 @@
 //!   function shows up as one frame per line): their frames merge by name and
 //!   file, and the line is dropped. Files without `version` and frames with
 //!   `col: null` (py-spy) are fine.
+//! - **pyinstrument's synthetic frames are not functions.** `[self]` (a
+//!   frame's own time, drawn beside its children), `[await]` and
+//!   `[out-of-context]` are leaves whose time pyinstrument counts as the
+//!   frame below's own time, and `[root]` is a dummy root. Read as frames,
+//!   `[self]` would be one function shared by the whole program (a quarter
+//!   of fixtures/realworld's pyinstrument profile); they are left out of
+//!   every stack instead, so their time is the parent's self time, as in
+//!   pyinstrument, with a note saying so.
 //!
 //! Errors carry the byte offset serde_json stopped at, plus a JSON path
 //! (`profiles[0].events[17]`) for semantic errors. Errors about the document
@@ -52,6 +60,11 @@ use serde_json::value::RawValue;
 use super::folded::{FastMap, SliceIndex, StackBuilder, EMPTY_STACK};
 use crate::error::ParseError;
 use crate::model::{Format, FunctionId, FunctionKind, Profile, ProfileMeta, Unit};
+
+mod events;
+mod pyinstrument;
+
+use events::{EventState, EventsSeed};
 
 /// Options for reading speedscope files.
 #[derive(Debug, Clone, Default)]
@@ -619,178 +632,6 @@ impl<'de> Visitor<'de> for StackSeed<'_, '_, '_> {
     }
 }
 
-#[derive(Deserialize)]
-struct Event {
-    #[serde(rename = "type")]
-    kind: EventKind,
-    at: f64,
-    frame: u32,
-}
-
-#[derive(Deserialize)]
-enum EventKind {
-    O,
-    C,
-}
-
-/// The call tree an evented profile builds: node 0 is the root, every other
-/// node is (parent, frame) and stands for the stack leading to it.
-struct EventState {
-    parents: Vec<(u32, u32)>,
-    children: FastMap<(u32, u32), u32>,
-    cost: Vec<f64>,
-    /// Open nodes, root first; never empty (the root stays).
-    open: Vec<u32>,
-    last_at: Option<f64>,
-}
-
-impl EventState {
-    fn new() -> Self {
-        EventState {
-            parents: vec![(u32::MAX, u32::MAX)],
-            children: FastMap::default(),
-            cost: vec![0.0],
-            open: vec![0],
-            last_at: None,
-        }
-    }
-
-    fn top(&self) -> u32 {
-        self.open.last().copied().unwrap_or(0)
-    }
-
-    fn charge(&mut self, until: f64) {
-        if let Some(from) = self.last_at {
-            let top = self.top() as usize;
-            if top != 0 {
-                if let Some(cost) = self.cost.get_mut(top) {
-                    *cost += until - from;
-                }
-            }
-        }
-    }
-
-    fn open_frame(&mut self, frame: u32) {
-        let parent = self.top();
-        let next = self.parents.len() as u32;
-        let node = *self.children.entry((parent, frame)).or_insert(next);
-        if node == next {
-            self.parents.push((parent, frame));
-            self.cost.push(0.0);
-        }
-        self.open.push(node);
-    }
-
-    /// Charges frames left open up to `end_value`, then turns every node with
-    /// a cost into an interned stack.
-    fn finish(
-        mut self,
-        end_value: Option<f64>,
-        interner: &mut Interner,
-    ) -> (Vec<(u32, f64)>, usize) {
-        let left_open = self.open.len() - 1;
-        if left_open > 0 {
-            if let (Some(end), Some(last)) = (end_value, self.last_at) {
-                if end > last {
-                    self.charge(end);
-                }
-            }
-        }
-        let mut costs = Vec::new();
-        let mut frames = Vec::new();
-        for (node, &cost) in self.cost.iter().enumerate() {
-            if node == 0 || cost == 0.0 {
-                continue;
-            }
-            frames.clear();
-            let mut at = node as u32;
-            while at != 0 {
-                let Some(&(parent, frame)) = self.parents.get(at as usize) else {
-                    break;
-                };
-                frames.push(frame);
-                at = parent;
-            }
-            frames.reverse();
-            costs.push((interner.intern(&frames), cost));
-        }
-        (costs, left_open)
-    }
-}
-
-struct EventsSeed<'c, 'f> {
-    ctx: &'c Context<'f>,
-    profile: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
-    type Value = EventState;
-
-    fn deserialize<D: de::Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
-    type Value = EventState;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of events")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let p = self.profile;
-        let mut state = EventState::new();
-        let mut index = 0usize;
-        while let Some(event) = seq.next_element::<Event>()? {
-            let j = index;
-            index += 1;
-            self.ctx
-                .check_frame(event.frame, format_args!("profiles[{p}].events[{j}]"))?;
-            if !event.at.is_finite() {
-                return Err(de::Error::custom(format!(
-                    "profiles[{p}].events[{j}]: `at` is not a finite number"
-                )));
-            }
-            if let Some(last) = state.last_at {
-                if event.at < last {
-                    return Err(de::Error::custom(format!(
-                        "profiles[{p}].events[{j}]: `at` goes back in time ({} after {last})",
-                        event.at
-                    )));
-                }
-            }
-            state.charge(event.at);
-            state.last_at = Some(event.at);
-            match event.kind {
-                EventKind::O => state.open_frame(event.frame),
-                EventKind::C => {
-                    let top = state.top();
-                    if top == 0 {
-                        return Err(de::Error::custom(format!(
-                            "profiles[{p}].events[{j}]: closes frame {} but no frame is open",
-                            self.ctx.frame_label(event.frame)
-                        )));
-                    }
-                    let top_frame = state.parents.get(top as usize).map_or(u32::MAX, |n| n.1);
-                    if top_frame != event.frame {
-                        return Err(de::Error::custom(format!(
-                            "profiles[{p}].events[{j}]: closes frame {} while frame {} is on top",
-                            self.ctx.frame_label(event.frame),
-                            self.ctx.frame_label(top_frame)
-                        )));
-                    }
-                    state.open.pop();
-                }
-            }
-        }
-        Ok(state)
-    }
-}
-
 // ---------------------------------------------------------------- model
 
 /// What a speedscope unit becomes: the model unit and the factor to it.
@@ -910,12 +751,17 @@ fn build(
         let e = e.to_ascii_lowercase();
         e.starts_with("py-spy") || e.contains("austin")
     });
+    let synthetic: Vec<bool> = frames.iter().map(pyinstrument::is_synthetic).collect();
     let mut builder = StackBuilder::default();
     let mut functions: Vec<Option<FunctionId>> = vec![None; frames.len()];
     let mut stack = Vec::new();
     let mut empty_stacks = 0usize;
     let mut min_weight: Option<f64> = None;
     let mut left_open = 0usize;
+    let mut total = 0.0;
+    // Cost of stacks that ended in a synthetic frame, and its names.
+    let mut folded_into_parent = 0.0;
+    let mut synthetic_names: Vec<&str> = Vec::new();
     for (&(_, profile), &scale) in selected.iter().zip(&scales) {
         if let Some(weight) = profile.min_weight.map(|w| w * scale) {
             min_weight = Some(min_weight.map_or(weight, |m: f64| m.min(weight)));
@@ -923,10 +769,25 @@ fn build(
         left_open += profile.left_open;
         for &(stack_id, cost) in &profile.costs {
             stack.clear();
-            for &frame in interner.get(stack_id) {
+            let raw_stack = interner.get(stack_id);
+            total += cost * scale;
+            if let Some(&leaf) = raw_stack.last() {
+                if synthetic.get(leaf as usize) == Some(&true) {
+                    folded_into_parent += cost * scale;
+                }
+            }
+            for &frame in raw_stack {
                 let Some(raw) = frames.get(frame as usize) else {
                     continue; // checked while reading; unreachable
                 };
+                if synthetic[frame as usize] {
+                    // Not a function: a leaf's time stays with the stack
+                    // below it, the frame it belongs to.
+                    if !synthetic_names.contains(&raw.name.as_str()) {
+                        synthetic_names.push(&raw.name);
+                    }
+                    continue;
+                }
                 let slot = &mut functions[frame as usize];
                 let id = *slot.get_or_insert_with(|| {
                     let file = raw.file.as_deref().filter(|f| !f.is_empty());
@@ -963,6 +824,19 @@ fn build(
              starts; functions are identified by name and file"
                 .to_string(),
         );
+    }
+    if !synthetic_names.is_empty() {
+        synthetic_names.sort_unstable();
+        let share = if total > 0.0 {
+            format!(" ({:.1}% of the total)", 100.0 * folded_into_parent / total)
+        } else {
+            String::new()
+        };
+        notes.push(format!(
+            "pyinstrument's synthetic frames ({}) are not functions: their time{share} is \
+             counted as the self time of the frame they are in, as pyinstrument does",
+            synthetic_names.join(", ")
+        ));
     }
     if empty_stacks > 0 {
         notes.push(format!(
