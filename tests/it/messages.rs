@@ -86,3 +86,57 @@ fn one_sample_is_singular() {
     let out = stdout(&output);
     assert!(out.contains("cost within 1 sample)"), "{out}");
 }
+
+#[test]
+fn names_numbers_and_zero_deltas_read_cleanly() {
+    // cProfile names some builtins with the address of an object, which
+    // differs on every run: tables leave it out, as keys do.
+    let output = profdiff(&[
+        "show",
+        "fixtures/realworld/small-cprofile.prof",
+        "--top",
+        "0",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let functions = doc["functions"].as_array().unwrap();
+    let with_address = functions
+        .iter()
+        .filter(|f| f["name"].as_str().unwrap().contains(" at 0x"))
+        .count();
+    assert!(with_address > 0, "the fixture has such names");
+    assert!(functions
+        .iter()
+        .all(|f| !f["display"].as_str().unwrap().contains(" at 0x")));
+
+    // Counts in function rows are grouped like everywhere else, and a
+    // difference far below a nanosecond prints as 0, not −0.00 ns.
+    let output = profdiff(&[
+        "diff",
+        "fixtures/realworld/small-seed2.prof.gz",
+        "fixtures/realworld/small-seed1.prof.gz",
+        "--include",
+        r"enum\.py:__hash__$",
+        "--callers",
+    ]);
+    let out = stdout(&output);
+    // pstats: 2,986 calls under seed 2, 3,028 under seed 1.
+    assert!(out.contains("2,986 → 3,028"), "{out}");
+    let output = profdiff(&[
+        "diff",
+        "fixtures/realworld/black-24.8.0.prof.gz",
+        "fixtures/realworld/black-24.8.0.p2c.callgrind.gz",
+        "--top",
+        "0",
+    ]);
+    let out = stdout(&output);
+    assert!(!out.contains("0.00 ns"), "{out}");
+    // Self times agree to the nanosecond pyprof2calltree keeps: every Δself
+    // cell is a plain 0.
+    let zero_deltas = out
+        .lines()
+        .filter(|l| l.contains(" → ") && l.contains("  0  "))
+        .count();
+    assert!(zero_deltas > 1000, "{zero_deltas} rows with a 0 delta");
+}

@@ -505,10 +505,13 @@ impl<'de> Visitor<'de> for ProfileSeed<'_, '_> {
                     de::Error::custom(format!("profiles[{p}]: sampled profile without `weights`"))
                 })?;
                 if samples.len() != weights.len() {
+                    let plural = |n: usize, word: &str| {
+                        format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+                    };
                     return Err(de::Error::custom(format!(
-                        "profiles[{p}]: {} samples but {} weights (they must pair up)",
-                        samples.len(),
-                        weights.len()
+                        "profiles[{p}]: {} but {} (they must pair up)",
+                        plural(samples.len(), "sample"),
+                        plural(weights.len(), "weight")
                     )));
                 }
                 let mut totals: FastMap<u32, f64> = FastMap::default();
@@ -934,7 +937,7 @@ mod tests {
             "{error}"
         );
         let error = parse_str(&SAMPLED.replace("[0.5]", "[0.5,1]")).unwrap_err();
-        assert!(error.message.contains("1 samples but 2 weights"), "{error}");
+        assert!(error.message.contains("1 sample but 2 weights"), "{error}");
         let error = parse_str(&SAMPLED[..200]).unwrap_err();
         assert!(error.message.contains("truncated"), "{error}");
         let error = parse_str(&SAMPLED.replace("milliseconds", "fortnights")).unwrap_err();
