@@ -13,7 +13,9 @@ use crate::model::{FunctionId, Profile, Unit};
 /// A value on both sides; `None` where the function (or the number) is absent.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Change<T> {
+    /// The value in the base profile; `None` where it is absent there.
     pub base: Option<T>,
+    /// The value in the new profile; `None` where it is absent there.
     pub new: Option<T>,
     /// The thing exists on both sides but one side does not record this
     /// number (primitive calls in a callgrind file, calls in a sampled
@@ -78,14 +80,20 @@ impl From<Count> for f64 {
 
 /// How a function fared between the two profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Status {
+    /// Only in the new profile.
     Added,
+    /// Only in the base profile.
     Removed,
+    /// On both sides, and a call count or a time moved beyond the threshold.
     Changed,
+    /// On both sides, with the same calls and times within the threshold.
     Unchanged,
 }
 
 impl Status {
+    /// Stable lower-case name, as in JSON (`"added"`, …).
     pub fn name(self) -> &'static str {
         match self {
             Status::Added => "added",
@@ -99,9 +107,13 @@ impl Status {
 /// One caller's share of a function's change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallerDiff {
+    /// The caller's alignment key.
     pub key: String,
+    /// The caller's pstats-like label.
     pub display: String,
+    /// Calls it made to the function, per side.
     pub calls: Change<Count>,
+    /// The function's inclusive cost brought in along this edge, per side.
     pub inclusive_cost: Change<f64>,
     /// When this caller is a pass-through wrapper, its own callers.
     pub callers: Vec<CallerDiff>,
@@ -114,14 +126,20 @@ pub struct FunctionDiff {
     pub key: String,
     /// pstats-like label with shortened path; shows `8→10` when the line moved.
     pub display: String,
+    /// The function in the base profile (index into its functions).
     pub base_id: Option<FunctionId>,
     /// The function in each profile: its name and file as recorded are
     /// there (not copied here, to keep big diffs small).
     pub new_id: Option<FunctionId>,
+    /// The function's first line on each side.
     pub line: Change<u32>,
+    /// Added, removed, changed or unchanged.
     pub status: Status,
+    /// Total calls, recursive ones included.
     pub calls: Change<Count>,
+    /// Calls that were not recursive (pstats' primitive calls).
     pub primitive_calls: Change<Count>,
+    /// Cost in the function itself.
     pub self_cost: Change<f64>,
     /// The inclusive cost, or where a side has only a range for it (see
     /// [`crate::model::Function::inclusive_min`]), that range's upper end.
@@ -176,22 +194,32 @@ impl FunctionDiff {
 /// How many functions have each status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StatusCounts {
+    /// Functions only in the new profile.
     pub added: usize,
+    /// Functions only in the base profile.
     pub removed: usize,
+    /// Functions on both sides whose calls or times moved.
     pub changed: usize,
+    /// Functions on both sides that did not change.
     pub unchanged: usize,
 }
 
 /// The whole diff.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileDiff {
+    /// Unit of every cost in the diff (both profiles share it).
     pub unit: Unit,
+    /// The profiles' total cost.
     pub total_cost: Change<f64>,
+    /// Σ calls; no delta when a side does not count every function's calls.
     pub total_calls: Change<Count>,
+    /// Σ primitive calls.
     pub primitive_calls: Change<Count>,
+    /// How many functions have each status.
     pub counts: StatusCounts,
     /// The threshold that separated changed from unchanged times.
     pub cost_threshold: f64,
+    /// One row per aligned function, in alignment order until sorted.
     pub functions: Vec<FunctionDiff>,
     /// What the reader should know about how the two were compared (see
     /// [`align::notes`]).
@@ -201,6 +229,7 @@ pub struct ProfileDiff {
 /// Knobs of the diff engine.
 #[derive(Debug, Clone, Default)]
 pub struct DiffOptions {
+    /// How functions are keyed and paired (see [`crate::align`]).
     pub align: AlignOptions,
     /// Compute each function's caller breakdown (costs time on big profiles).
     pub callers: bool,
@@ -515,6 +544,7 @@ pub const PASS_THROUGH_DEPTH: usize = 3;
 
 /// Row orders for tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum SortKey {
     /// Largest |Δ inclusive cost| first.
     #[default]

@@ -6,6 +6,7 @@ use std::io;
 
 /// Where in an input a parse error happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Position {
     /// Byte offset from the start of the (decompressed) input.
     Byte(u64),
@@ -26,11 +27,14 @@ impl fmt::Display for Position {
 /// caller adds it, see [`Error::Parse`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// Where in the input.
     pub position: Position,
+    /// What is wrong, for a person.
     pub message: String,
 }
 
 impl ParseError {
+    /// An error at a byte offset.
     pub fn at_byte(offset: u64, message: impl Into<String>) -> Self {
         ParseError {
             position: Position::Byte(offset),
@@ -38,6 +42,7 @@ impl ParseError {
         }
     }
 
+    /// An error at a 1-based line.
     pub fn at_line(line: u64, message: impl Into<String>) -> Self {
         ParseError {
             position: Position::Line(line),
@@ -56,23 +61,52 @@ impl std::error::Error for ParseError {}
 
 /// Everything that can go wrong reading or processing a profile.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
+    /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file, as the user named it.
         path: String,
+        /// What the operating system said.
         #[source]
         source: io::Error,
     },
+    /// An input is not a valid profile of the format it was read as.
     #[error("{path}: not a valid {format} profile: {error}")]
     Parse {
+        /// The input, as the user named it.
         path: String,
+        /// The format it was read as.
         format: &'static str,
+        /// Where and what.
         error: ParseError,
     },
+    /// An input cannot be used: a directory, too large, of no known
+    /// format, …
     #[error("{path}: {message}")]
-    Input { path: String, message: String },
+    Input {
+        /// The input, as the user named it.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A filter pattern (which rows to keep or drop) is not a valid
+    /// regular expression.
+    #[error("invalid {role} pattern {pattern:?}: {message}")]
+    Pattern {
+        /// `include` or `exclude`.
+        role: &'static str,
+        /// The pattern as given.
+        pattern: String,
+        /// What the regex parser said.
+        message: String,
+    },
+    /// What was asked cannot be done as asked: profiles that cannot be
+    /// compared, an option that does not apply, …
     #[error("{0}")]
     Usage(String),
 }
 
+/// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,4 +1,5 @@
-//! `--include` / `--exclude`: which rows a table or snapshot shows.
+//! Include and exclude patterns: which rows a table, a gate or a snapshot
+//! looks at.
 
 use regex::Regex;
 
@@ -13,20 +14,24 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Compiles the patterns once; an invalid one is a usage error naming the flag.
+    /// Compiles the patterns once; an invalid one is an [`Error::Pattern`]
+    /// saying which list it was in.
     pub fn new(include: &[String], exclude: &[String]) -> Result<Self> {
-        let compile = |flag: &str, patterns: &[String]| -> Result<Vec<Regex>> {
+        let compile = |role: &'static str, patterns: &[String]| -> Result<Vec<Regex>> {
             patterns
                 .iter()
                 .map(|p| {
-                    Regex::new(p)
-                        .map_err(|e| Error::Usage(format!("invalid {flag} regex {p:?}: {e}")))
+                    Regex::new(p).map_err(|e| Error::Pattern {
+                        role,
+                        pattern: p.clone(),
+                        message: e.to_string(),
+                    })
                 })
                 .collect()
         };
         Ok(Filter {
-            include: compile("--include", include)?,
-            exclude: compile("--exclude", exclude)?,
+            include: compile("include", include)?,
+            exclude: compile("exclude", exclude)?,
         })
     }
 
@@ -35,6 +40,8 @@ impl Filter {
         self.include.is_empty() && self.exclude.is_empty()
     }
 
+    /// True when the function (by key or label) passes the filter: it
+    /// matches an include pattern (or none was given) and no exclude pattern.
     pub fn matches(&self, key: &str, display: &str) -> bool {
         let hit = |re: &Regex| re.is_match(key) || re.is_match(display);
         (self.include.is_empty() || self.include.iter().any(hit)) && !self.exclude.iter().any(hit)

@@ -10,6 +10,7 @@ use std::fmt;
 
 /// What a cost number counts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Unit {
     /// Wall or CPU time in seconds (pstats, converted callgrind `ns`, sampled
     /// profiles given a sample rate).
@@ -86,6 +87,7 @@ pub type FunctionId = usize;
 /// What kind of code a function entry stands for. Alignment and display treat
 /// builtins differently: they have no file to normalise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FunctionKind {
     /// Code with a source file (Python function, C function with debug info).
     Source,
@@ -108,6 +110,7 @@ pub struct Function {
     pub line: Option<u32>,
     /// Object / shared library (callgrind `ob=`), when known.
     pub object: Option<String>,
+    /// Source code, builtin, or an entry the profiler made up.
     pub kind: FunctionKind,
     /// Total calls including recursive ones; `None` for sampled profiles.
     pub calls: Option<u64>,
@@ -158,7 +161,9 @@ impl Function {
 /// through accessors. Build one with [`Edge::new`] and the `with_*` setters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Edge {
+    /// The function that made the calls.
     pub caller: FunctionId,
+    /// The function called.
     pub callee: FunctionId,
     calls: u64,
     primitive_calls: u64,
@@ -206,18 +211,22 @@ impl Edge {
         self
     }
 
+    /// Calls made along this edge, when recorded.
     pub fn calls(&self) -> Option<u64> {
         (self.calls != NO_COUNT).then_some(self.calls)
     }
 
+    /// Non-recursive calls along this edge, when recorded.
     pub fn primitive_calls(&self) -> Option<u64> {
         (self.primitive_calls != NO_COUNT).then_some(self.primitive_calls)
     }
 
+    /// The callee's self cost along this edge, when recorded.
     pub fn self_cost(&self) -> Option<f64> {
         (!self.self_cost.is_nan()).then_some(self.self_cost)
     }
 
+    /// The callee's inclusive cost along this edge, when recorded.
     pub fn inclusive_cost(&self) -> Option<f64> {
         (!self.inclusive_cost.is_nan()).then_some(self.inclusive_cost)
     }
@@ -228,7 +237,9 @@ impl Edge {
 /// flame graphs need them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stack {
+    /// Functions on the stack, root first.
     pub frames: Vec<FunctionId>,
+    /// Cost observed with this stack, in the profile's unit.
     pub cost: f64,
 }
 
@@ -237,6 +248,7 @@ pub struct Stack {
 pub struct ProfileMeta {
     /// Where the profile was read from, as the user named it (`-` for stdin).
     pub path: String,
+    /// The format it was read from.
     pub format: Format,
     /// Unit of every cost in the profile.
     pub unit: Unit,
@@ -258,15 +270,20 @@ pub struct ProfileMeta {
 pub struct DeclaredTotals {
     /// Total cost, in the profile's unit.
     pub cost: f64,
+    /// Total calls the input states (recursive ones included).
     pub calls: Option<u64>,
+    /// Non-recursive calls the input states.
     pub primitive_calls: Option<u64>,
 }
 
 /// A parsed profile: functions, edges and metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
+    /// Where it came from, its unit and notes.
     pub meta: ProfileMeta,
+    /// Every function, indexed by [`FunctionId`].
     pub functions: Vec<Function>,
+    /// Caller → callee edges between [`Profile::functions`].
     pub edges: Vec<Edge>,
     /// Sampled stacks, empty for inputs that have none (pstats, callgrind).
     pub stacks: Vec<Stack>,

@@ -21,6 +21,7 @@ use super::{SnapshotError, DEFAULT_BAND_PCT};
 pub struct BoundViolation {
     /// The snapshot line it is on.
     pub line: usize,
+    /// The function's key.
     pub key: String,
     /// The bound as written, normalised (`calls <= 1`); a calls tolerance
     /// also gives the counts it allows (`calls ≈ 3028 ±1% (2998–3058)`).
@@ -37,7 +38,9 @@ pub struct BoundViolation {
 /// snapshot's filters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vanished {
+    /// The snapshot line it is on.
     pub line: usize,
+    /// The function's key.
     pub key: String,
 }
 

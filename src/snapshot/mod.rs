@@ -251,7 +251,9 @@ impl Default for SnapshotOptions {
 /// A snapshot that cannot be read, with the 1-based line at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotError {
+    /// The 1-based line at fault.
     pub line: usize,
+    /// What is wrong with it.
     pub message: String,
 }
 

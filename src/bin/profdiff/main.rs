@@ -44,9 +44,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Profdiff(error)) => {
-            eprintln!("profdiff: error: {error}");
+            eprintln!("profdiff: error: {}", message(&error));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The library's error in the command line's words: a pattern is named by
+/// the flag that gave it.
+fn message(error: &Error) -> String {
+    match error {
+        Error::Pattern {
+            role,
+            pattern,
+            message,
+        } => format!("invalid --{role} regex {pattern:?}: {message}"),
+        other => other.to_string(),
     }
 }
 
