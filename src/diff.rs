@@ -191,6 +191,81 @@ impl FunctionDiff {
     }
 }
 
+/// Kinds of rows a report can keep (`--only`). A row is a **regression**
+/// when it is new, or its certain inclusive change is above the threshold,
+/// or, with inclusive time within it, its calls grew (or, with calls equal,
+/// its self time grew beyond the threshold); an **improvement** the other
+/// way round (removed rows are improvements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RowKind {
+    /// Rows that got worse.
+    Regressions,
+    /// Rows that got better.
+    Improvements,
+    /// Rows on both sides that changed.
+    Changed,
+    /// Rows only in the new profile.
+    Added,
+    /// Rows only in the base profile.
+    Removed,
+}
+
+impl RowKind {
+    /// Stable lower-case name (`regressions`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            RowKind::Regressions => "regressions",
+            RowKind::Improvements => "improvements",
+            RowKind::Changed => "changed",
+            RowKind::Added => "added",
+            RowKind::Removed => "removed",
+        }
+    }
+}
+
+impl FunctionDiff {
+    /// Whether the row is of `kind`, with `threshold` the diff's change
+    /// threshold.
+    pub fn is(&self, kind: RowKind, threshold: f64) -> bool {
+        match kind {
+            RowKind::Added => self.status == Status::Added,
+            RowKind::Removed => self.status == Status::Removed,
+            RowKind::Changed => self.status == Status::Changed,
+            RowKind::Regressions => self.direction(threshold) > 0,
+            RowKind::Improvements => self.direction(threshold) < 0,
+        }
+    }
+
+    /// +1 worse, −1 better, 0 neither (see [`RowKind`]).
+    fn direction(&self, threshold: f64) -> i8 {
+        match self.status {
+            Status::Added => return 1,
+            Status::Removed => return -1,
+            Status::Unchanged => return 0,
+            Status::Changed => {}
+        }
+        let sign = |d: f64, floor: f64| {
+            if d > floor {
+                1
+            } else if d < -floor {
+                -1
+            } else {
+                0
+            }
+        };
+        let inclusive = sign(self.certain_inclusive_delta().unwrap_or(0.0), threshold);
+        if inclusive != 0 {
+            return inclusive;
+        }
+        let calls = sign(self.calls.delta().unwrap_or(0.0), 0.0);
+        if calls != 0 {
+            return calls;
+        }
+        sign(self.self_cost.delta().unwrap_or(0.0), threshold)
+    }
+}
+
 /// How many functions have each status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StatusCounts {

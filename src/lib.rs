@@ -20,11 +20,13 @@
 //! ```
 
 pub mod align;
+pub mod causes;
 pub mod diff;
 pub mod error;
 pub mod filter;
 pub mod formats;
 pub mod gate;
+pub mod hints;
 pub mod input;
 pub mod lambda;
 pub mod merge;
