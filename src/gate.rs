@@ -1,4 +1,4 @@
-//! Regression gating: turns a [`ProfileDiff`] into a pass/fail [`Verdict`]
+//! Regression gating: turns a [`ProfileDiff`] into a pass/fail [`GateVerdict`]
 //! for CI (`profdiff diff BASE NEW --fail-on-regression`).
 //!
 //! A diff table answers "what changed?"; a CI job needs "did it get worse
@@ -254,9 +254,10 @@ fn time_rules(unit: &Unit) -> (Rule, Rule) {
     }
 }
 
-/// The gate's answer.
+/// The gate's answer: pass or fail, and every rule that failed. (JSON
+/// writes it as the `verdict` section, [`crate::wire::Verdict`].)
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
+pub struct GateVerdict {
     /// True when at least one rule was violated.
     pub regressed: bool,
     /// Totals first, then functions by key.
@@ -273,7 +274,7 @@ pub struct Verdict {
 }
 
 /// Judges a diff. Never fails: absent numbers simply make a rule not apply.
-pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
+pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> GateVerdict {
     let floor = options
         .time_noise_floor
         .unwrap_or_else(|| default_noise_floor(&diff.unit));
@@ -316,7 +317,7 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
 /// only to changes the statistics call significant: noise never fails the
 /// gate. Σ calls is not judged here (runs carry no total count); the total
 /// time is, under the same significance rule.
-pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
+pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> GateVerdict {
     let floor = options
         .time_noise_floor
         .unwrap_or_else(|| default_noise_floor(&diff.unit));
@@ -330,7 +331,7 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
     let mut violations = Vec::new();
     let totals_checked = options.filter.is_empty();
     if let (true, Some(pct)) = (totals_checked, options.max_time_increase_pct) {
-        if diff.total_cost.verdict == stats::Verdict::Significant {
+        if diff.total_cost.significance == stats::Significance::Significant {
             if let Some((base, new, limit)) = cost_excess(&medians(&diff.total_cost), pct, floor) {
                 violations.push(Violation::total(total_rule, (base, new, limit)));
             }
@@ -351,7 +352,7 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
             present(&function.calls.base) || function.self_cost.base_spread.is_some();
         let new_present = present(&function.calls.new) || function.self_cost.new_spread.is_some();
         // Noise never fails the gate: only significant changes face the time rule.
-        let inclusive = (function.inclusive_cost.verdict == stats::Verdict::Significant)
+        let inclusive = (function.inclusive_cost.significance == stats::Significance::Significant)
             .then(|| medians(&function.inclusive_cost));
         judge.function(
             &function.key,
@@ -413,11 +414,16 @@ impl<'o> Judge<'o> {
 
     /// Totals first, then functions by key: the caller's row order (its
     /// --sort) must not change a verdict.
-    fn verdict(self, mut violations: Vec<Violation>, unit: &Unit, totals_checked: bool) -> Verdict {
+    fn verdict(
+        self,
+        mut violations: Vec<Violation>,
+        unit: &Unit,
+        totals_checked: bool,
+    ) -> GateVerdict {
         let mut per_function = self.violations;
         per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
         violations.extend(per_function);
-        Verdict {
+        GateVerdict {
             regressed: !violations.is_empty(),
             violations,
             unit: unit.clone(),
@@ -525,7 +531,11 @@ pub fn parse_percent(text: &str) -> Result<f64, String> {
 /// passed, then one row per violation (rule, base → new, limit, function).
 /// The CLI prints it to stderr, so it reaches the CI log even when stdout is
 /// redirected (JSON, Markdown into `$GITHUB_STEP_SUMMARY`).
-pub fn render_violations(verdict: &Verdict, out: &mut dyn Write, style: Style) -> io::Result<()> {
+pub fn render_violations(
+    verdict: &GateVerdict,
+    out: &mut dyn Write,
+    style: Style,
+) -> io::Result<()> {
     if !verdict.regressed {
         return writeln!(
             out,
@@ -582,7 +592,7 @@ pub fn render_violations(verdict: &Verdict, out: &mut dyn Write, style: Style) -
 /// such noise to accept, but the note says what is likely going on and how
 /// to state a tolerance. `None` when no such function failed. `name`
 /// writes each key (as is, or as a Markdown code span).
-pub fn hash_seed_note(verdict: &Verdict, name: &dyn Fn(&str) -> String) -> Option<String> {
+pub fn hash_seed_note(verdict: &GateVerdict, name: &dyn Fn(&str) -> String) -> Option<String> {
     let keys: Vec<&str> = verdict
         .violations
         .iter()
@@ -603,7 +613,7 @@ pub fn hash_seed_note(verdict: &Verdict, name: &dyn Fn(&str) -> String) -> Optio
 
 /// "checked 2,881 functions and the totals" and the like, followed by the
 /// calls allowance when one was given ("; calls may grow by 2% of the base").
-pub fn scope_summary(verdict: &Verdict) -> String {
+pub fn scope_summary(verdict: &GateVerdict) -> String {
     let functions = format!(
         "{} function{}",
         units::grouped(verdict.functions_checked as i128),

@@ -140,7 +140,7 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
 }
 
 /// The gate's verdict in wire form.
-pub fn verdict(verdict: &crate::gate::Verdict) -> wire::Verdict {
+pub fn verdict(verdict: &crate::gate::GateVerdict) -> wire::Verdict {
     wire::Verdict {
         regressed: verdict.regressed,
         violations: verdict

@@ -22,7 +22,7 @@ use super::cells::{
 use super::units;
 use super::DiffReport;
 use crate::diff::{CallerDiff, Change, FunctionDiff, Status};
-use crate::gate::{self, Verdict};
+use crate::gate::{self, GateVerdict};
 use crate::model::{Profile, Unit};
 
 /// Writes the report. The verdict comes from [`DiffReport::verdict`]; without
@@ -123,7 +123,7 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
 }
 
 /// `**❌ Regression**: 2 rules violated (checked …)` or `**✅ No regression** (…)`.
-pub fn verdict_line(verdict: &Verdict) -> String {
+pub fn verdict_line(verdict: &GateVerdict) -> String {
     if verdict.regressed {
         let count = verdict.violations.len();
         format!(
@@ -136,7 +136,7 @@ pub fn verdict_line(verdict: &Verdict) -> String {
     }
 }
 
-fn write_violations(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
+fn write_violations(out: &mut dyn Write, verdict: &GateVerdict) -> io::Result<()> {
     writeln!(out, "#### Violations")?;
     writeln!(out)?;
     writeln!(out, "| rule | base | new | limit | excess | function |")?;

@@ -38,7 +38,7 @@ pub struct DiffReport<'a> {
     pub show_callers: bool,
     /// The regression gate's verdict, when one was asked for; renderers
     /// include it (JSON `verdict`, the Markdown headline).
-    pub verdict: Option<&'a crate::gate::Verdict>,
+    pub verdict: Option<&'a crate::gate::GateVerdict>,
     /// Functions that passed the filters whose call-count change likely
     /// follows the hash seed ([`crate::noise::likely_noise`]), in key order,
     /// whether or not `--top` shows them; renderers add a note.

@@ -10,7 +10,7 @@ use crate::render::units;
 use super::join::{first_present, join_sides, values, SideUnion};
 use super::{
     format_p, mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns,
-    RunsDiff, Spread, StatsOptions, TestMethod, Verdict,
+    RunsDiff, Significance, Spread, StatsOptions, TestMethod,
 };
 
 /// Compares several runs of the base with several runs of the new version.
@@ -98,8 +98,8 @@ pub fn compare(
                     (Some(b), Some(n)) if b.median != n.median
                 );
                 if calls_moved
-                    || self_cost.verdict == Verdict::Significant
-                    || inclusive_cost.verdict == Verdict::Significant
+                    || self_cost.significance == Significance::Significant
+                    || inclusive_cost.significance == Significance::Significant
                 {
                     Status::Changed
                 } else {
@@ -172,8 +172,8 @@ pub fn sort_functions(functions: &mut [FunctionRuns], sort: SortKey) {
             SortKey::Name => 0.0,
         }
     };
-    let rank = |f: &FunctionRuns| match (f.verdict(), f.status) {
-        (Verdict::Significant, _) => 0,
+    let rank = |f: &FunctionRuns| match (f.significance(), f.status) {
+        (Significance::Significant, _) => 0,
         (_, Status::Changed | Status::Added | Status::Removed) => 1,
         _ => 2,
     };
@@ -210,10 +210,10 @@ impl MetricRuns {
             method: TestMethod::Exact,
         });
         let floor = (options.min_effect * base_median.abs()).max(options.min_effect_abs);
-        let verdict = if test.p < options.level && delta.abs() >= floor {
-            Verdict::Significant
+        let significance = if test.p < options.level && delta.abs() >= floor {
+            Significance::Significant
         } else {
-            Verdict::Noise
+            Significance::Noise
         };
         MetricRuns {
             base,
@@ -223,7 +223,7 @@ impl MetricRuns {
             delta,
             pct,
             test,
-            verdict,
+            significance,
         }
     }
 }
@@ -269,7 +269,7 @@ mod tests {
             &options,
         );
         assert!(tiny.test.p < 0.01);
-        assert_eq!(tiny.verdict, Verdict::Noise);
+        assert_eq!(tiny.significance, Significance::Noise);
         // 10 ms apart but overlapping: p too large.
         let overlapping = MetricRuns::new(
             runs(&[0.10, 0.13, 0.16, 0.19, 0.22]),
@@ -277,19 +277,22 @@ mod tests {
             &options,
         );
         assert!(overlapping.test.p > 0.5);
-        assert_eq!(overlapping.verdict, Verdict::Noise);
+        assert_eq!(overlapping.significance, Significance::Noise);
         // Separated, 1 ms on 10 ms (10%): significant; with a 20% floor not.
         let base = runs(&[0.0100, 0.0101, 0.0099, 0.0100, 0.0102]);
         let new = runs(&[0.0110, 0.0111, 0.0109, 0.0112, 0.0110]);
         assert_eq!(
-            MetricRuns::new(base.clone(), new.clone(), &options).verdict,
-            Verdict::Significant
+            MetricRuns::new(base.clone(), new.clone(), &options).significance,
+            Significance::Significant
         );
         let strict = StatsOptions {
             min_effect: 0.2,
             ..StatsOptions::default()
         };
-        assert_eq!(MetricRuns::new(base, new, &strict).verdict, Verdict::Noise);
+        assert_eq!(
+            MetricRuns::new(base, new, &strict).significance,
+            Significance::Noise
+        );
         // A function absent from two base runs counts 0 there.
         let partial = MetricRuns::new(vec![None, Some(1.0), None], vec![Some(1.0); 3], &options);
         assert_eq!(partial.base_spread.unwrap().median, 0.0);

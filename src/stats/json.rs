@@ -28,7 +28,7 @@ fn metric_wire(metric: &MetricRuns) -> wire::RunsMetric {
         u: (!metric.test.u.is_nan()).then_some(metric.test.u),
         p: metric.test.p,
         method: metric.test.method.name().to_string(),
-        verdict: metric.verdict.name().to_string(),
+        verdict: metric.significance.name().to_string(),
     }
 }
 
@@ -96,7 +96,7 @@ pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
                         new: f.line.1,
                     },
                     status: f.status.name().to_string(),
-                    verdict: f.verdict().name().to_string(),
+                    verdict: f.significance().name().to_string(),
                     calls: wire::RunsCalls {
                         base: f.calls.base.clone(),
                         new: f.calls.new.clone(),

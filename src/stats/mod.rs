@@ -114,18 +114,23 @@ impl StatsOptions {
     }
 }
 
-/// Significant change or noise; see the module docs.
+/// Whether a time change across runs is significant or noise; see the
+/// module docs. (A statistical judgement on one metric, not the regression
+/// gate's [`GateVerdict`](crate::gate::GateVerdict).)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Significance {
+    /// p < level and the change is at least the minimum effect.
     Significant,
+    /// Anything else: the runs do not show a change worth acting on.
     Noise,
 }
 
-impl Verdict {
+impl Significance {
+    /// Stable name, as in JSON (`"significant"`, `"noise"`).
     pub fn name(self) -> &'static str {
         match self {
-            Verdict::Significant => "significant",
-            Verdict::Noise => "noise",
+            Significance::Significant => "significant",
+            Significance::Noise => "noise",
         }
     }
 }
@@ -171,8 +176,10 @@ pub struct MetricRuns {
     pub delta: f64,
     /// Relative change in percent; `None` when the base median is 0 or absent.
     pub pct: Option<f64>,
+    /// The Mann–Whitney U test of the base runs against the new runs.
     pub test: MannWhitney,
-    pub verdict: Verdict,
+    /// Significant or noise (JSON `verdict`).
+    pub significance: Significance,
 }
 
 /// Call counts of one function over all runs.
@@ -219,14 +226,14 @@ pub struct FunctionRuns {
 }
 
 impl FunctionRuns {
-    /// Significant if either time metric is.
-    pub fn verdict(&self) -> Verdict {
-        if self.self_cost.verdict == Verdict::Significant
-            || self.inclusive_cost.verdict == Verdict::Significant
+    /// Significant if either time metric is (JSON `verdict`).
+    pub fn significance(&self) -> Significance {
+        if self.self_cost.significance == Significance::Significant
+            || self.inclusive_cost.significance == Significance::Significant
         {
-            Verdict::Significant
+            Significance::Significant
         } else {
-            Verdict::Noise
+            Significance::Noise
         }
     }
 }
@@ -262,7 +269,7 @@ impl RunsDiff {
     pub fn significant(&self) -> usize {
         self.functions
             .iter()
-            .filter(|f| f.verdict() == Verdict::Significant)
+            .filter(|f| f.significance() == Significance::Significant)
             .count()
     }
 

@@ -7,7 +7,7 @@ use crate::model::Unit;
 use crate::render::table::{paint, Align, Cell, Style, Table, Tone};
 use crate::render::units;
 
-use super::{CallRuns, FunctionRuns, MetricRuns, RunsDiff, Spread, Verdict};
+use super::{CallRuns, FunctionRuns, MetricRuns, RunsDiff, Significance, Spread};
 
 const ARROW: &str = " → ";
 const ABSENT: &str = "—";
@@ -68,8 +68,8 @@ pub fn write_text(
             .unwrap_or_default(),
         format_p(total.test.p),
         paint(
-            total.verdict.name(),
-            verdict_tone(total.verdict, total.delta),
+            total.significance.name(),
+            significance_tone(total.significance, total.delta),
             style.color
         )
     )?;
@@ -139,9 +139,9 @@ pub fn write_text(
     );
     let shown = top.unwrap_or(usize::MAX).min(diff.functions.len());
     for f in &diff.functions[..shown] {
-        let verdict = f.verdict();
-        let tone = verdict_tone(verdict, f.inclusive_cost.delta);
-        let metric_tone = |m: &MetricRuns| verdict_tone(m.verdict, m.delta);
+        let significance = f.significance();
+        let tone = significance_tone(significance, f.inclusive_cost.delta);
+        let metric_tone = |m: &MetricRuns| significance_tone(m.significance, m.delta);
         table.push(vec![
             Cell::plain(calls_text(&f.calls)),
             Cell::plain(change_text(&f.self_cost, unit)),
@@ -157,7 +157,7 @@ pub fn write_text(
             ),
             Cell::plain(f.inclusive_cost.pct.map(units::pct).unwrap_or_default()),
             Cell::new(format_p(f.inclusive_cost.test.p), Tone::Dim),
-            Cell::new(verdict.name(), tone),
+            Cell::new(significance.name(), tone),
             Cell::plain(f.display.clone()),
         ]);
     }
@@ -213,11 +213,11 @@ fn trim_number(value: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-fn verdict_tone(verdict: Verdict, delta: f64) -> Tone {
-    match verdict {
-        Verdict::Noise => Tone::Dim,
-        Verdict::Significant if delta > 0.0 => Tone::Worse,
-        Verdict::Significant => Tone::Better,
+fn significance_tone(significance: Significance, delta: f64) -> Tone {
+    match significance {
+        Significance::Noise => Tone::Dim,
+        Significance::Significant if delta > 0.0 => Tone::Worse,
+        Significance::Significant => Tone::Better,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use profdiff::diff::{self, DiffOptions, ProfileDiff, SortKey};
 use profdiff::filter::Filter;
-use profdiff::gate::{self, GateOptions, Rule, Verdict};
+use profdiff::gate::{self, GateOptions, GateVerdict, Rule};
 use profdiff::input;
 use profdiff::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
 use profdiff::render::table::Style;
@@ -35,7 +35,7 @@ fn filter(include: &[&str]) -> Filter {
     Filter::new(&include, &[]).unwrap()
 }
 
-fn violated(verdict: &Verdict) -> Vec<(&str, Rule)> {
+fn violated(verdict: &GateVerdict) -> Vec<(&str, Rule)> {
     verdict
         .violations
         .iter()
@@ -335,7 +335,7 @@ fn violations_text_snapshot() {
     assert_snap!("gate_violations_text", String::from_utf8(out).unwrap());
 
     let pass = gate::evaluate(&diff_of(&before, &after), &GateOptions::default());
-    let passing = Verdict {
+    let passing = GateVerdict {
         regressed: false,
         violations: Vec::new(),
         ..pass

@@ -31,7 +31,7 @@ pub fn runs(side: &str) -> Vec<Profile> {
 
 use profdiff::diff::{SortKey, Status};
 use profdiff::render::table::Style;
-use profdiff::stats::{self, mann_whitney_u, StatsOptions, TestMethod, Verdict};
+use profdiff::stats::{self, mann_whitney_u, Significance, StatsOptions, TestMethod};
 use profdiff::wire;
 use serde_json::Value;
 
@@ -158,12 +158,15 @@ fn create_client_change_is_significant_and_price_order_is_noise() {
     assert_eq!(inclusive.test.method, TestMethod::Exact);
     assert!(inclusive.test.p < 0.01, "{}", inclusive.test.p);
     assert!(inclusive.delta < 0.0);
-    assert_eq!(inclusive.verdict, Verdict::Significant);
+    assert_eq!(inclusive.significance, Significance::Significant);
     assert_eq!(create_client.status, Status::Changed);
 
     // The handler itself: hundreds of ms per invocation down to ~0.1 ms.
     let handler = find("handler.py:handler");
-    assert_eq!(handler.inclusive_cost.verdict, Verdict::Significant);
+    assert_eq!(
+        handler.inclusive_cost.significance,
+        Significance::Significant
+    );
     assert!(handler.inclusive_cost.pct.unwrap() < -99.0);
 
     // price_order's code is identical and takes microseconds. Its timings may
@@ -175,8 +178,8 @@ fn create_client_change_is_significant_and_price_order_is_noise() {
     assert_eq!(price_order.calls.base, vec![Some(1); 5]);
     assert!(price_order.inclusive_cost.base_spread.unwrap().max < 1e-4);
     assert!(price_order.inclusive_cost.delta.abs() < 0.0005);
-    assert_eq!(price_order.inclusive_cost.verdict, Verdict::Noise);
-    assert_eq!(price_order.verdict(), Verdict::Noise);
+    assert_eq!(price_order.inclusive_cost.significance, Significance::Noise);
+    assert_eq!(price_order.significance(), Significance::Noise);
     assert_eq!(price_order.status, Status::Unchanged);
 
     // Functions that both sides call equally often and that take no time
@@ -184,7 +187,7 @@ fn create_client_change_is_significant_and_price_order_is_noise() {
     let tiny_significant: Vec<&str> = diff
         .functions
         .iter()
-        .filter(|f| f.verdict() == Verdict::Significant)
+        .filter(|f| f.significance() == Significance::Significant)
         .filter(|f| {
             let largest = |m: &stats::MetricRuns| {
                 m.base_spread
@@ -198,7 +201,7 @@ fn create_client_change_is_significant_and_price_order_is_noise() {
     assert!(tiny_significant.is_empty(), "{tiny_significant:?}");
 
     // Significant rows come first.
-    assert_eq!(diff.functions[0].verdict(), Verdict::Significant);
+    assert_eq!(diff.functions[0].significance(), Significance::Significant);
     assert!(diff.significant() > 0);
     assert_eq!(diff.base_paths.len(), 5);
     assert!((diff.min_p - 2.0 / 252.0).abs() < 1e-15);

@@ -121,7 +121,7 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
 /// Reports the gate's verdict on stderr (so it reaches the CI log even when
 /// stdout is JSON or Markdown headed for a file) and picks the exit code.
 fn finish_gate(
-    verdict: Option<&gate::Verdict>,
+    verdict: Option<&gate::GateVerdict>,
     view: &View,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Failure> {
