@@ -58,13 +58,11 @@ mod compare;
 mod join;
 mod json;
 mod mann_whitney;
-mod paths;
 mod text;
 
 pub use compare::{compare, sort_functions};
 pub use json::{to_wire, write_json};
 pub use mann_whitney::{mann_whitney_u, min_p_value, MannWhitney, TestMethod};
-pub use paths::expand_run_paths;
 pub use text::{format_p, write_text};
 
 /// Knobs of the multi-run comparison.

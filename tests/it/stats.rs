@@ -404,27 +404,3 @@ fn json_document_round_trips() {
     assert!(value.get("lambda").is_none());
     assert!(value["summary"]["total_time"]["verdict"].is_string());
 }
-
-#[test]
-fn a_directory_stands_for_its_runs_in_natural_order() {
-    let dir = tempfile::tempdir().unwrap();
-    for name in ["run10.prof", "run2.prof", "run1.prof", ".hidden"] {
-        std::fs::write(dir.path().join(name), b"x").unwrap();
-    }
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
-    let arg = dir.path().to_string_lossy().into_owned();
-    let paths = stats::expand_run_paths(&[arg.clone(), "other.prof".into()]).unwrap();
-    let names: Vec<&str> = paths
-        .iter()
-        .map(|p| p.rsplit('/').next().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        ["run1.prof", "run2.prof", "run10.prof", "other.prof"]
-    );
-    let empty = tempfile::tempdir().unwrap();
-    let error = stats::expand_run_paths(&[empty.path().to_string_lossy().into_owned()])
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("directory holds no profiles"), "{error}");
-}

@@ -16,6 +16,7 @@ use profdiff::Error;
 use profdiff::{gate, lambda, merge, stats};
 
 use crate::args::*;
+use crate::paths::expand_run_paths;
 use crate::Failure;
 
 pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
@@ -169,8 +170,8 @@ fn run_diff_runs(
     if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
         return Err(Error::Usage("with --base/--new runs, --format is text or json".into()).into());
     }
-    let base_paths = stats::expand_run_paths(&args.base_runs)?;
-    let new_paths = stats::expand_run_paths(&args.new_runs)?;
+    let base_paths = expand_run_paths(&args.base_runs)?;
+    let new_paths = expand_run_paths(&args.new_runs)?;
     let load_all = |paths: &[String]| -> Result<Vec<profdiff::Profile>, Error> {
         paths.iter().map(|p| input::load(p, load)).collect()
     };
@@ -291,7 +292,7 @@ pub fn run_convert(args: &ConvertArgs, out: &mut dyn Write) -> Result<ExitCode, 
 /// `profdiff merge IN… -o OUT`: the sum, as `pstats.Stats.add` computes it.
 pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
     let load = args.input.resolve()?;
-    let paths = stats::expand_run_paths(&args.profiles)?;
+    let paths = expand_run_paths(&args.profiles)?;
     let profiles = paths
         .iter()
         .map(|path| input::load(path, &load))
