@@ -54,7 +54,10 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let mut base = input::load(base_path, &load)?;
     let new = input::load(new_path, &load)?;
     if args.normalize {
-        normalize(&mut base, &new)?;
+        base.normalize_to(&new)?;
+        base.meta
+            .notes
+            .push("costs scaled to the new profile's total (--normalize)".into());
     }
     let inputs = [base_path, new_path];
     if view.format == OutputFormat::Flamegraph {
@@ -140,23 +143,6 @@ fn finish_gate(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Scales the base to the new total (`--normalize`).
-fn normalize(base: &mut profdiff::Profile, new: &profdiff::Profile) -> Result<(), Failure> {
-    let base_total = base.total_cost();
-    if base_total == 0.0 {
-        return Err(Error::Input {
-            path: base.meta.path.clone(),
-            message: "total cost is zero, nothing to normalise".into(),
-        }
-        .into());
-    }
-    base.scale_costs(new.total_cost() / base_total);
-    base.meta
-        .notes
-        .push("costs scaled to the new profile's total (--normalize)".into());
-    Ok(())
 }
 
 /// `diff --base A1 A2 … --new B1 B2 …`: medians and significance.
