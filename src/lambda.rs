@@ -51,6 +51,8 @@
 //! Prices default to us-east-1 on-demand tier 1 (x86_64 $0.0000166667,
 //! arm64 $0.0000133334 per GB-s; $0.20 per 1M requests); every rate can be
 //! overridden. The estimate is an order of magnitude: see [`CAVEATS`].
+//! `docs/lambda.md` in the repository gives the formula, the defaults and
+//! their source, and the caveats in full.
 
 use std::io::{self, Write};
 
@@ -63,7 +65,8 @@ use crate::render::table::{paint, Style, Tone};
 use crate::render::units;
 use crate::wire;
 
-/// What every estimate leaves out, in one line (from LAMBDA.md's caveats).
+/// What every estimate leaves out, in one line (the caveats of
+/// `docs/lambda.md`).
 pub const CAVEATS: &str = "order of magnitude only: local CPU is not Lambda's (below 1,769 MB \
 a fraction of a vCPU: set a CPU scale), cProfile inflates call-heavy code, local I/O is not \
 in-region latency, INIT is paid per cold start, no tiers, free tier or Savings Plans";

@@ -1,4 +1,4 @@
-//! AWS Lambda cost estimates: the worked examples of LAMBDA.md (shared/),
+//! AWS Lambda cost estimates: the worked examples of docs/lambda.md,
 //! and the seed scenario, where the fix moved client creation into INIT.
 
 use profdiff::input::{self, LoadOptions};
@@ -76,7 +76,7 @@ fn options(memory_mb: u32) -> CostOptions {
     }
 }
 
-/// LAMBDA.md: "512 MB, 120 ms, x86 → $1.00 duration + $0.20 requests = $1.20 per 1M".
+/// docs/lambda.md: 512 MB, 120 ms, x86 → $1.00 duration + $0.20 requests = $1.20 per 1M.
 #[test]
 fn worked_example_512_mb_120_ms_costs_1_20_per_million() {
     let estimate = lambda::estimate(&lambda_profile(0.120, 0.05), &options(512)).unwrap();
@@ -92,7 +92,7 @@ fn worked_example_512_mb_120_ms_costs_1_20_per_million() {
     assert_eq!(estimate.cost.init, None);
 }
 
-/// LAMBDA.md: "a 27.55 ms run was billed as 100 ms; now as 28 ms".
+/// docs/lambda.md: a 27.55 ms invocation is billed as 28 ms, and was as 100 ms.
 #[test]
 fn worked_example_27_55_ms_billed_100_or_28() {
     let profile = lambda_profile(0.02755, 0.0);
@@ -113,7 +113,7 @@ fn worked_example_27_55_ms_billed_100_or_28() {
     assert_eq!(pricing.billed_ms(0.119), 1.0);
 }
 
-/// LAMBDA.md's rule of thumb: 1 ms of mean billed duration costs $0.0167 per
+/// docs/lambda.md's rule of thumb: 1 ms of mean billed duration costs $0.0167 per
 /// 1M at 1,024 MB on x86, $0.00208 at 128 MB; arm64 is 0.8 of that.
 #[test]
 fn rule_of_thumb_per_millisecond() {
