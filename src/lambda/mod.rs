@@ -16,37 +16,11 @@
 //!   module, which runs its imports (boto3, …) and any clients created at
 //!   module scope.
 //!
-//! Why not "every `<module>` that is not an ancestor of the entry"? Because
-//! cProfile aggregates by function: every module body is run by
-//! `builtins.exec`, called from importlib's `_call_with_frames_removed`,
-//! which every import shares, so in the call graph nearly every module is an
-//! "ancestor" of every other. And the runner's own module (`main.py`) is not
-//! the function's INIT: on Lambda the runtime's bootstrap plays that part.
-//!
-//! When the handler module itself calls the entry at import time (a script
-//! run as `python handler.py` with a `__main__` block), that call is not
-//! module-level work: the edge `<module>` → entry is subtracted exactly; if
-//! the entry is reached from the module through other functions, the entry's
-//! whole inclusive time is subtracted instead (the walk up the callers stops
-//! at `<module>` functions and builtins such as `exec`, so shared import
-//! machinery does not connect unrelated modules).
-//!
-//! # Money
-//!
-//! With memory M MB, price P per GB-second, granularity g ms (1, or 100 before
-//! December 2020) and measured durations dᵢ (local time × `cpu_scale`):
-//!
-//! ```text
-//! billedᵢ = g · ceil(dᵢ / g)        B = mean(billedᵢ) / 1000 s
-//! cost per 1M = 1e6 · (price_per_request + M/1024 · B · P)
-//! ```
-//!
-//! One profile gives one mean duration per invocation (the entry's inclusive
-//! time over its calls), so with several calls in one profile the rounding is
-//! applied to that mean, an approximation; with several runs
-//! ([`compare_runs`]) each run is rounded, then averaged, as Lambda bills.
-//! INIT is billed the same way per cold start and reported separately; a
-//! `cold_start_rate` adds its share to the per-invocation cost.
+//! The estimate is three steps, one file each: `measure.rs` finds the entry
+//! and INIT in the call graph and times them; `pricing.rs` validates the
+//! rates and turns billed milliseconds into dollars; this module combines
+//! them over one profile or several runs. Turning an estimate into text or
+//! JSON is [`crate::render`]'s job.
 //!
 //! Prices default to us-east-1 on-demand tier 1 (x86_64 $0.0000166667,
 //! arm64 $0.0000133334 per GB-s; $0.20 per 1M requests); every rate can be
@@ -56,48 +30,26 @@
 
 use std::io::{self, Write};
 
-use regex::Regex;
-
-use crate::align::{self, AlignOptions};
+use crate::align::AlignOptions;
 use crate::error::{Error, Result};
-use crate::model::{FunctionId, FunctionKind, Profile};
+use crate::model::Profile;
 use crate::render::table::{paint, Style, Tone};
 use crate::render::units;
 use crate::wire;
+
+mod measure;
+mod pricing;
+
+pub use measure::{Entry, EntrySource};
+pub use pricing::{Arch, Money, Pricing, PRICE_PER_REQUEST};
+
+use measure::{measure, Measured};
 
 /// What every estimate leaves out, in one line (the caveats of
 /// `docs/lambda.md`).
 pub const CAVEATS: &str = "order of magnitude only: local CPU is not Lambda's (below 1,769 MB \
 a fraction of a vCPU: set a CPU scale), cProfile inflates call-heavy code, local I/O is not \
 in-region latency, INIT is paid per cold start, no tiers, free tier or Savings Plans";
-
-/// Lambda's instruction set; it decides the default duration price.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Arch {
-    #[default]
-    X86_64,
-    Arm64,
-}
-
-impl Arch {
-    pub fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Arm64 => "arm64",
-        }
-    }
-
-    /// us-east-1 on-demand duration price, tier 1, USD per GB-second.
-    pub fn price_per_gb_second(self) -> f64 {
-        match self {
-            Arch::X86_64 => 0.000_016_666_7,
-            Arch::Arm64 => 0.000_013_333_4,
-        }
-    }
-}
-
-/// USD per request (us-east-1, both architectures).
-pub const PRICE_PER_REQUEST: f64 = 0.20 / 1e6;
 
 /// Pricing and measurement knobs. Every field documents its default.
 #[derive(Debug, Clone)]
@@ -121,7 +73,7 @@ pub struct CostOptions {
     /// Share of invocations that are cold starts (e.g. 0.01); when set, the
     /// per-invocation cost includes that share of INIT. Default none.
     pub cold_start_rate: Option<f64>,
-    /// Path normalisation for keys (`--strip-prefix`).
+    /// Path normalisation for keys. Default: none beyond the usual.
     pub align: AlignOptions,
 }
 
@@ -141,120 +93,6 @@ impl Default for CostOptions {
     }
 }
 
-/// The validated rates an estimate used.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pricing {
-    pub memory_mb: u32,
-    pub arch: Arch,
-    pub billing_granularity_ms: u32,
-    pub price_per_gb_second: f64,
-    pub price_per_request: f64,
-    pub cpu_scale: f64,
-    pub cold_start_rate: Option<f64>,
-}
-
-impl CostOptions {
-    /// Checks every number once and resolves the default price.
-    pub fn pricing(&self) -> Result<Pricing> {
-        if !(128..=10240).contains(&self.memory_mb) {
-            return Err(Error::Usage(format!(
-                "Lambda memory must be 128 to 10240 MB, got {}",
-                self.memory_mb
-            )));
-        }
-        if !matches!(self.billing_granularity_ms, 1 | 100) {
-            return Err(Error::Usage(format!(
-                "Lambda billing granularity must be 1 or 100 ms, got {}",
-                self.billing_granularity_ms
-            )));
-        }
-        let price_per_gb_second = self
-            .price_per_gb_second
-            .unwrap_or_else(|| self.arch.price_per_gb_second());
-        for (what, value) in [
-            ("price per GB-second", price_per_gb_second),
-            ("price per request", self.price_per_request),
-        ] {
-            if !(value >= 0.0 && value.is_finite()) {
-                return Err(Error::Usage(format!(
-                    "the Lambda {what} must be a non-negative number, got {value}"
-                )));
-            }
-        }
-        if !(self.cpu_scale > 0.0 && self.cpu_scale.is_finite()) {
-            return Err(Error::Usage(format!(
-                "the CPU scale must be a positive number, got {}",
-                self.cpu_scale
-            )));
-        }
-        if let Some(rate) = self.cold_start_rate {
-            if !(0.0..=1.0).contains(&rate) {
-                return Err(Error::Usage(format!(
-                    "the cold-start rate must be between 0 and 1, got {rate}"
-                )));
-            }
-        }
-        Ok(Pricing {
-            memory_mb: self.memory_mb,
-            arch: self.arch,
-            billing_granularity_ms: self.billing_granularity_ms,
-            price_per_gb_second,
-            price_per_request: self.price_per_request,
-            cpu_scale: self.cpu_scale,
-            cold_start_rate: self.cold_start_rate,
-        })
-    }
-}
-
-impl Pricing {
-    /// `g · ceil(d / g)`, at least one unit. A nanosecond of float noise
-    /// (120 ms computed as 120.000000000001) must not bill another unit.
-    pub fn billed_ms(&self, duration_ms: f64) -> f64 {
-        let g = f64::from(self.billing_granularity_ms);
-        let units = (duration_ms / g - 1e-9).ceil().max(1.0);
-        g * units
-    }
-
-    /// Duration charge of one million invocations each billed `billed_ms`.
-    pub fn duration_cost_per_million(&self, billed_ms: f64) -> f64 {
-        1e6 * f64::from(self.memory_mb) / 1024.0 * (billed_ms / 1000.0) * self.price_per_gb_second
-    }
-
-    pub fn requests_per_million(&self) -> f64 {
-        1e6 * self.price_per_request
-    }
-}
-
-/// How the entry function was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntrySource {
-    /// Named by [`CostOptions::entry`].
-    Option,
-    /// The only function named `handler` or `lambda_handler`.
-    Named,
-    /// No entry: the profile's total time is one invocation.
-    Total,
-}
-
-impl EntrySource {
-    pub fn name(self) -> &'static str {
-        match self {
-            EntrySource::Option => "option",
-            EntrySource::Named => "named",
-            EntrySource::Total => "total",
-        }
-    }
-}
-
-/// The function timed as one invocation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    /// Alignment key; `None` for [`EntrySource::Total`].
-    pub key: Option<String>,
-    pub display: String,
-    pub source: EntrySource,
-}
-
 /// Module-level work of the handler's module.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InitEstimate {
@@ -262,26 +100,20 @@ pub struct InitEstimate {
     pub module: String,
     /// Mean local seconds per cold start.
     pub local_seconds: f64,
+    /// Mean Lambda duration (local × CPU scale), ms.
     pub duration_ms: f64,
+    /// Mean billed duration, ms (each run rounded up, then averaged).
     pub billed_ms: f64,
     /// Duration charge of one million cold starts.
     pub cost_per_million_cold_starts: f64,
 }
 
-/// USD per one million invocations.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Money {
-    pub requests: f64,
-    pub duration: f64,
-    /// The cold-start share of INIT, when a cold-start rate was given.
-    pub init: Option<f64>,
-    pub total: f64,
-}
-
 /// The estimate for one profile (or one side's runs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostEstimate {
+    /// The rates used.
     pub pricing: Pricing,
+    /// The function timed as one invocation (of the first run).
     pub entry: Entry,
     /// Invocations measured: the entry's calls summed over the runs.
     pub invocations: u64,
@@ -291,16 +123,22 @@ pub struct CostEstimate {
     pub duration_ms: f64,
     /// Mean billed duration, ms.
     pub billed_ms: f64,
+    /// INIT, when the handler's module-level code is in the profile.
     pub init: Option<InitEstimate>,
+    /// What a million invocations cost.
     pub cost: Money,
+    /// What the reader should know about the measurement, as sentences.
     pub notes: Vec<String>,
 }
 
 /// Base and new estimates with the same pricing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostDiff {
+    /// The rates both sides were priced with.
     pub pricing: Pricing,
+    /// The estimate of the base profile (or runs).
     pub base: CostEstimate,
+    /// The estimate of the new profile (or runs).
     pub new: CostEstimate,
 }
 
@@ -445,247 +283,6 @@ pub fn compare_runs(
         base,
         new,
     })
-}
-
-/// What one profile says about one invocation.
-struct Measured {
-    entry: Entry,
-    invocations: u64,
-    /// Mean local seconds per invocation.
-    local_seconds: f64,
-    /// The module measured and its local seconds, net of the entry.
-    init: Option<(String, f64)>,
-    notes: Vec<String>,
-}
-
-const HANDLER_NAMES: [&str; 2] = ["handler", "lambda_handler"];
-
-fn measure(profile: &Profile, options: &CostOptions) -> Result<Measured> {
-    if !profile.meta.unit.is_time() {
-        return Err(Error::Input {
-            path: profile.meta.path.clone(),
-            message: format!(
-                "a Lambda cost estimate needs times, but this profile counts {}",
-                profile.meta.unit
-            ),
-        });
-    }
-    let keys = align::keys(profile, &options.align);
-    let files = align::normalized_files(profile, &options.align);
-    let display = |id: FunctionId| {
-        let f = &profile.functions[id];
-        align::display_name(f, files[id].as_deref(), f.line)
-    };
-    let mut notes = Vec::new();
-
-    let chosen = match &options.entry {
-        Some(pattern) => Some((
-            find_entry(profile, &keys, pattern, &display)?,
-            EntrySource::Option,
-        )),
-        None => {
-            let named: Vec<FunctionId> = profile
-                .functions
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| {
-                    f.kind == FunctionKind::Source && HANDLER_NAMES.contains(&f.name.as_str())
-                })
-                .map(|(id, _)| id)
-                .collect();
-            match named.as_slice() {
-                [one] => Some((*one, EntrySource::Named)),
-                [] => {
-                    notes.push(
-                        "no function named handler or lambda_handler: one invocation is taken \
-                         to be the whole profile (name the entry to change that)"
-                            .to_string(),
-                    );
-                    None
-                }
-                several => {
-                    let names: Vec<String> =
-                        several.iter().take(5).map(|&id| display(id)).collect();
-                    notes.push(format!(
-                        "{} functions are named handler or lambda_handler ({}): one invocation \
-                         is taken to be the whole profile (name the entry to pick one)",
-                        several.len(),
-                        names.join(", ")
-                    ));
-                    None
-                }
-            }
-        }
-    };
-
-    let Some((id, source)) = chosen else {
-        return Ok(Measured {
-            entry: Entry {
-                key: None,
-                display: "the whole profile".to_string(),
-                source: EntrySource::Total,
-            },
-            invocations: 1,
-            local_seconds: profile.total_cost(),
-            init: None,
-            notes,
-        });
-    };
-    let function = &profile.functions[id];
-    // Recursion counts the outermost calls only: inclusive time is per
-    // primitive call.
-    let invocations = function.primitive_calls.or(function.calls).unwrap_or(1);
-    if invocations == 0 {
-        return Err(Error::Input {
-            path: profile.meta.path.clone(),
-            message: format!(
-                "the Lambda entry {} is never called in this profile",
-                display(id)
-            ),
-        });
-    }
-    let entry = Entry {
-        key: Some(keys[id].clone()),
-        display: display(id),
-        source,
-    };
-    let init = measure_init(profile, id, &files, &display, &mut notes);
-    Ok(Measured {
-        entry,
-        invocations,
-        local_seconds: function.inclusive_cost / invocations as f64,
-        init,
-        notes,
-    })
-}
-
-/// Finds the entry named by a key or a regex; see [`CostOptions::entry`].
-fn find_entry(
-    profile: &Profile,
-    keys: &[String],
-    pattern: &str,
-    display: &dyn Fn(FunctionId) -> String,
-) -> Result<FunctionId> {
-    if let Some(id) = keys.iter().position(|k| k == pattern) {
-        return Ok(id);
-    }
-    let regex = Regex::new(pattern)
-        .map_err(|e| Error::Usage(format!("invalid Lambda entry regex {pattern:?}: {e}")))?;
-    let matches: Vec<FunctionId> = (0..profile.functions.len())
-        .filter(|&id| regex.is_match(&keys[id]) || regex.is_match(&display(id)))
-        .collect();
-    // `handler` as a regex also matches `retryhandler.py`; a function named
-    // exactly the pattern wins among several matches.
-    let exact: Vec<FunctionId> = matches
-        .iter()
-        .copied()
-        .filter(|&id| profile.functions[id].name == pattern)
-        .collect();
-    match (matches.as_slice(), exact.as_slice()) {
-        ([one], _) | (_, [one]) => Ok(*one),
-        ([], _) => Err(Error::Input {
-            path: profile.meta.path.clone(),
-            message: format!("no function matches the Lambda entry {pattern:?}"),
-        }),
-        (several, _) => {
-            let names: Vec<String> = several.iter().take(5).map(|&id| keys[id].clone()).collect();
-            Err(Error::Input {
-                path: profile.meta.path.clone(),
-                message: format!(
-                    "the Lambda entry {pattern:?} matches {} functions ({}{}); give a key",
-                    several.len(),
-                    names.join(", "),
-                    if several.len() > 5 { ", …" } else { "" }
-                ),
-            })
-        }
-    }
-}
-
-/// INIT: inclusive time of the entry file's `<module>`, net of the entry's
-/// own time when the module runs it. See the module docs.
-fn measure_init(
-    profile: &Profile,
-    entry: FunctionId,
-    files: &[Option<String>],
-    display: &dyn Fn(FunctionId) -> String,
-    notes: &mut Vec<String>,
-) -> Option<(String, f64)> {
-    if profile.functions[entry].name == "<module>" {
-        notes.push("the entry is module-level code itself: no separate INIT".to_string());
-        return None;
-    }
-    let entry_file = files.get(entry)?.as_deref()?;
-    let modules: Vec<FunctionId> = profile
-        .functions
-        .iter()
-        .enumerate()
-        .filter(|(id, f)| f.name == "<module>" && files[*id].as_deref() == Some(entry_file))
-        .map(|(id, _)| id)
-        .collect();
-    if modules.is_empty() {
-        notes.push(format!(
-            "no module-level code of {entry_file} in the profile (imported before profiling \
-             started?): INIT is unknown"
-        ));
-        return None;
-    }
-    let by_callee = profile.edges_by_callee();
-    let mut seconds = 0.0;
-    for &module in &modules {
-        seconds += profile.functions[module].inclusive_cost;
-    }
-    // The entry's time spent under these modules is invocation, not INIT.
-    let mut inside = 0.0;
-    let direct: Vec<f64> = by_callee[entry]
-        .iter()
-        .map(|&e| &profile.edges[e])
-        .filter(|e| modules.contains(&e.caller))
-        .filter_map(|e| e.inclusive_cost())
-        .collect();
-    if !direct.is_empty() {
-        inside = direct.iter().sum();
-    } else if reaches_module(profile, &by_callee, entry, &modules) {
-        inside = profile.functions[entry].inclusive_cost;
-        notes.push(format!(
-            "{} runs the entry at import time through other functions; its whole time was \
-             taken out of INIT",
-            display(modules[0])
-        ));
-    }
-    let module_names: Vec<String> = modules.iter().map(|&id| display(id)).collect();
-    Some((module_names.join(" + "), (seconds - inside).max(0.0)))
-}
-
-/// Walks up the callers of `entry`, not past `<module>` functions or
-/// builtins (`exec` joins every import to every other), and says whether one
-/// of `modules` is reached.
-fn reaches_module(
-    profile: &Profile,
-    by_callee: &[Vec<usize>],
-    entry: FunctionId,
-    modules: &[FunctionId],
-) -> bool {
-    let mut seen = vec![false; profile.functions.len()];
-    let mut stack = vec![entry];
-    seen[entry] = true;
-    while let Some(id) = stack.pop() {
-        for &edge in &by_callee[id] {
-            let caller = profile.edges[edge].caller;
-            if caller >= seen.len() || seen[caller] {
-                continue;
-            }
-            seen[caller] = true;
-            if modules.contains(&caller) {
-                return true;
-            }
-            let f = &profile.functions[caller];
-            if f.name != "<module>" && f.kind == FunctionKind::Source {
-                stack.push(caller);
-            }
-        }
-    }
-    false
 }
 
 // ---------------------------------------------------------------- rendering
