@@ -5,12 +5,11 @@ use crate::align;
 use crate::diff::{SortKey, Status};
 use crate::error::{Error, Result};
 use crate::model::Profile;
-use crate::render::units;
 
 use super::join::{first_present, join_sides, values, SideUnion};
 use super::{
-    format_p, mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns,
-    RunsDiff, Significance, Spread, StatsOptions, TestMethod,
+    mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns, RunsDiff,
+    RunsNote, Significance, Spread, StatsOptions, TestMethod,
 };
 
 /// Compares several runs of the base with several runs of the new version.
@@ -126,23 +125,21 @@ pub fn compare(
     let min_p = min_p_value(base_runs.len(), new_runs.len());
     let mut notes = Vec::new();
     if min_p >= options.level {
-        notes.push(format!(
-            "with {} base and {} new runs the smallest possible p-value is {}, not below the \
-             level {}: nothing can be significant; record more runs (5 per side reach p = 0.008)",
-            base_runs.len(),
-            new_runs.len(),
-            format_p(min_p),
-            options.level
-        ));
+        notes.push(RunsNote::TooFewRuns {
+            base_runs: base_runs.len(),
+            new_runs: new_runs.len(),
+            min_p,
+            level: options.level,
+        });
     }
     for profile in base_runs.iter().chain(new_runs) {
         if let Some(precision) = profile.meta.precision {
             if precision > options.min_effect_abs {
-                notes.push(format!(
-                    "{} records times only to {}; smaller changes cannot be seen",
-                    profile.meta.path,
-                    units::cost(precision, unit)
-                ));
+                notes.push(RunsNote::CoarsePrecision {
+                    path: profile.meta.path.clone(),
+                    precision,
+                    unit: unit.clone(),
+                });
                 break;
             }
         }

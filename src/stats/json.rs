@@ -115,7 +115,7 @@ pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
                 }
             })
             .collect(),
-        notes: diff.notes.clone(),
+        notes: diff.notes.iter().map(ToString::to_string).collect(),
         lambda: None,
         verdict: None,
     }

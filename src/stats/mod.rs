@@ -252,7 +252,38 @@ pub struct RunsDiff {
     pub total_cost: MetricRuns,
     /// Sorted by [`sort_functions`] with [`SortKey::Inclusive`](crate::diff::SortKey::Inclusive).
     pub functions: Vec<FunctionRuns>,
-    pub notes: Vec<String>,
+    /// Remarks on the comparison as a whole, for the report.
+    pub notes: Vec<RunsNote>,
+}
+
+/// A remark on a comparison of runs. The report words it (its `Display`
+/// is the sentence the text and JSON reports print).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum RunsNote {
+    /// With this many runs the exact test cannot give a p-value below the
+    /// level, so nothing can be significant.
+    TooFewRuns {
+        /// Runs of the base.
+        base_runs: usize,
+        /// Runs of the new version.
+        new_runs: usize,
+        /// The smallest two-sided p-value these run counts can produce.
+        min_p: f64,
+        /// The significance level asked for.
+        level: f64,
+    },
+    /// A run records times more coarsely than the smallest effect asked for
+    /// (pstats text: 1 ms), so smaller changes cannot be seen. Only the
+    /// first such run is named.
+    CoarsePrecision {
+        /// The run, as its profile names it.
+        path: String,
+        /// Its precision, in `unit`.
+        precision: f64,
+        /// The runs' unit.
+        unit: Unit,
+    },
 }
 
 impl RunsDiff {

@@ -1,5 +1,6 @@
 //! The terminal rendering of a multi-run comparison.
 
+use std::fmt;
 use std::io::{self, Write};
 
 use crate::diff::Status;
@@ -7,7 +8,7 @@ use crate::model::Unit;
 use crate::render::table::{paint, Align, Cell, Style, Table, Tone};
 use crate::render::units;
 
-use super::{CallRuns, FunctionRuns, MetricRuns, RunsDiff, Significance, Spread};
+use super::{CallRuns, FunctionRuns, MetricRuns, RunsDiff, RunsNote, Significance, Spread};
 
 const ARROW: &str = " → ";
 const ABSENT: &str = "—";
@@ -22,6 +23,35 @@ pub fn format_p(p: f64) -> String {
         format!("{p:.4}")
     } else {
         format!("{p:.2}")
+    }
+}
+
+impl fmt::Display for RunsNote {
+    /// The note as the reports print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunsNote::TooFewRuns {
+                base_runs,
+                new_runs,
+                min_p,
+                level,
+            } => write!(
+                f,
+                "with {base_runs} base and {new_runs} new runs the smallest possible p-value \
+                 is {}, not below the level {level}: nothing can be significant; record more \
+                 runs (5 per side reach p = 0.008)",
+                format_p(*min_p)
+            ),
+            RunsNote::CoarsePrecision {
+                path,
+                precision,
+                unit,
+            } => write!(
+                f,
+                "{path} records times only to {}; smaller changes cannot be seen",
+                units::cost(*precision, unit)
+            ),
+        }
     }
 }
 

@@ -236,7 +236,9 @@ fn too_few_runs_can_never_be_significant() {
     assert!((diff.min_p - 0.1).abs() < 1e-12);
     assert_eq!(diff.significant(), 0);
     assert!(
-        diff.notes[0].contains("smallest possible p-value is 0.10"),
+        diff.notes[0]
+            .to_string()
+            .contains("smallest possible p-value is 0.10"),
         "{:?}",
         diff.notes
     );
