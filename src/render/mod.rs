@@ -5,6 +5,8 @@ pub mod cells;
 pub mod flamegraph;
 pub mod json;
 pub mod markdown;
+pub mod runs_json;
+pub mod runs_text;
 pub mod table;
 pub mod text;
 pub mod units;

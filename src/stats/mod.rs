@@ -56,14 +56,13 @@ use crate::model::Unit;
 
 mod compare;
 mod join;
-mod json;
 mod mann_whitney;
-mod text;
 
 pub use compare::{compare, sort_functions};
-pub use json::{to_wire, write_json};
 pub use mann_whitney::{mann_whitney_u, min_p_value, MannWhitney, TestMethod};
-pub use text::{format_p, write_text};
+// Until the binary renders runs through `render`.
+pub use crate::render::runs_json::{to_wire, write_json};
+pub use crate::render::runs_text::{format_p, write_text};
 
 /// Knobs of the multi-run comparison.
 #[derive(Debug, Clone)]
@@ -302,7 +301,8 @@ impl RunsDiff {
             .count()
     }
 
-    fn count(&self, status: Status) -> usize {
+    /// How many functions have this status.
+    pub fn count(&self, status: Status) -> usize {
         self.functions.iter().filter(|f| f.status == status).count()
     }
 }

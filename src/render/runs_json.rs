@@ -7,7 +7,7 @@ use crate::diff::Status;
 use crate::model::Unit;
 use crate::wire;
 
-use super::{FunctionRuns, MetricRuns, RunsDiff, Spread};
+use crate::stats::{FunctionRuns, MetricRuns, RunsDiff, Spread};
 
 fn spread_wire(spread: Option<Spread>) -> Option<wire::RunsSpread> {
     spread.map(|s| wire::RunsSpread {

@@ -5,10 +5,10 @@ use std::io::{self, Write};
 
 use crate::diff::Status;
 use crate::model::Unit;
-use crate::render::table::{paint, Align, Cell, Style, Table, Tone};
-use crate::render::units;
+use crate::stats::{CallRuns, FunctionRuns, MetricRuns, RunsDiff, RunsNote, Significance, Spread};
 
-use super::{CallRuns, FunctionRuns, MetricRuns, RunsDiff, RunsNote, Significance, Spread};
+use super::table::{paint, Align, Cell, Style, Table, Tone};
+use super::units;
 
 const ARROW: &str = " → ";
 const ABSENT: &str = "—";
