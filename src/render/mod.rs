@@ -7,6 +7,7 @@ pub mod json;
 pub mod markdown;
 pub mod runs_json;
 pub mod runs_text;
+pub mod snapshot;
 pub mod table;
 pub mod text;
 pub mod units;

@@ -6,9 +6,9 @@ use std::io::{self, Write};
 
 use similar::TextDiff;
 
-use crate::render::table::{paint, Style, Tone};
+use crate::snapshot::CheckOutcome;
 
-use super::CheckOutcome;
+use super::table::{paint, Style, Tone};
 
 impl CheckOutcome {
     /// A unified diff from the expected to the actual text, `-` lines red and
