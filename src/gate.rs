@@ -545,7 +545,7 @@ pub fn hash_seed_note(verdict: &GateVerdict, name: &dyn Fn(&str) -> String) -> O
         })
         .map(|v| v.key.as_str())
         .collect();
-    crate::noise::violations_note_with(
+    crate::render::notes::violations(
         &keys,
         "allow for it with --max-calls-increase-pct or --max-calls-increase",
         name,

@@ -130,7 +130,9 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
                 .notes
                 .iter()
                 .cloned()
-                .chain(crate::noise::note(&report.likely_noise))
+                .chain(super::notes::likely_noise(&report.likely_noise, &|key| {
+                    key.to_string()
+                }))
                 .collect(),
         },
         functions,

@@ -107,7 +107,7 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
         writeln!(out)?;
         writeln!(out, "> **Note**: {}", escape_text(note))?;
     }
-    if let Some(note) = crate::noise::note_with(&report.likely_noise, &code) {
+    if let Some(note) = super::notes::likely_noise(&report.likely_noise, &code) {
         writeln!(out)?;
         writeln!(out, "> **Note**: {note}")?;
     }

@@ -5,6 +5,7 @@ pub mod cells;
 pub mod flamegraph;
 pub mod json;
 pub mod markdown;
+pub(crate) mod notes;
 pub mod runs_json;
 pub mod runs_text;
 pub mod snapshot;

@@ -82,7 +82,9 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
         .notes
         .iter()
         .cloned()
-        .chain(crate::noise::note(&report.likely_noise))
+        .chain(super::notes::likely_noise(&report.likely_noise, &|key| {
+            key.to_string()
+        }))
     {
         writeln!(out, "note: {note}")?;
     }

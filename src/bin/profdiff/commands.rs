@@ -8,8 +8,8 @@ use profdiff::diff::{self, DiffOptions};
 use profdiff::formats::{callgrind_write, pstats_write};
 use profdiff::input;
 use profdiff::output;
-use profdiff::render::flamegraph;
 use profdiff::render::table::Style;
+use profdiff::render::{self, flamegraph};
 use profdiff::render::{json, markdown, text, DiffReport, OutputFormat, ShowReport};
 use profdiff::snapshot::{self, Mode, SnapshotOptions};
 use profdiff::Error;
@@ -355,7 +355,7 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
         Mode::Check
     };
     if !outcome.is_ok() && mode == Mode::Check {
-        outcome.write_report(out, check, style)?;
+        render::snapshot::write_report(out, &outcome, check, style)?;
     }
     out.flush()?;
     let action = snapshot::apply_policy(path, &outcome, mode, snapshot::is_ci(), &inputs).map_err(
