@@ -59,7 +59,8 @@
 //!
 //! * **Counts that follow the hash seed still fail.** A `__hash__` method or
 //!   the builtin `hash` whose count grew a little is likely hash-seed noise
-//!   ([`crate::noise`]), and the report says so ([`hash_seed_note`]), but the
+//!   ([`crate::noise`]), and the violation says so ([`Violation::likely_noise`],
+//!   which the reports turn into a note), but the
 //!   gate does not excuse it: a growing `__hash__` count can also be real
 //!   work (more objects hashed), and how much seed noise to accept is the
 //!   user's call, stated as a tolerance (or avoided with a fixed seed).
@@ -68,13 +69,10 @@
 //! added function), `new` and `limit`, the largest `new` that would have
 //! passed.
 
-use std::io::{self, Write};
-
 use crate::diff::{Change, Count, ProfileDiff};
 use crate::filter::Filter;
 use crate::model::Unit;
-use crate::render::table::{paint, Align, Cell, Style, Table, Tone};
-use crate::render::units;
+use crate::noise::{self, Noise};
 use crate::stats::{self, MetricRuns, RunsDiff};
 
 /// The default noise floor for time profiles: 1 ms.
@@ -121,30 +119,6 @@ impl GateOptions {
             .map_or(0, |pct| percent_of_count(base, pct));
         base.saturating_add(self.max_calls_increase.max(percent))
     }
-
-    /// The calls allowance in words, for reports: `2% of the base`,
-    /// `5 calls`, `the larger of 5 calls and 2% of the base`; `None` when
-    /// no tolerance was given.
-    pub fn calls_tolerance_text(&self) -> Option<String> {
-        let absolute = (self.max_calls_increase > 0).then(|| {
-            let n = self.max_calls_increase;
-            format!(
-                "{} call{}",
-                units::grouped(n as i128),
-                if n == 1 { "" } else { "s" }
-            )
-        });
-        let percent = self
-            .max_calls_increase_pct
-            .filter(|pct| *pct > 0.0)
-            .map(|pct| format!("{pct}% of the base"));
-        match (absolute, percent) {
-            (Some(absolute), Some(percent)) => {
-                Some(format!("the larger of {absolute} and {percent}"))
-            }
-            (absolute, percent) => absolute.or(percent),
-        }
-    }
 }
 
 /// `⌊count × pct / 100⌋`: how many calls `pct` percent of `count` allows.
@@ -175,6 +149,7 @@ pub fn default_noise_floor(unit: &Unit) -> f64 {
 
 /// Which rule a violation broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Rule {
     /// Whole-profile Σ calls grew by more than the limit.
     TotalCalls,
@@ -216,12 +191,18 @@ pub struct Violation {
     pub key: String,
     /// The pstats-like label of the function (the key for totals).
     pub display: String,
+    /// The rule broken.
     pub rule: Rule,
     /// Base value; `None` when the function is new.
     pub base: Option<f64>,
+    /// New value.
     pub new: f64,
     /// The largest `new` that would have passed.
     pub limit: f64,
+    /// Why the change is likely noise, when it is: a call count of a
+    /// function that follows the hash seed ([`noise::hash_seed_noise`]). It
+    /// fails all the same; reports add a note.
+    pub likely_noise: Option<Noise>,
 }
 
 /// `(base, new, limit)` of a broken rule.
@@ -236,6 +217,7 @@ impl Violation {
             base,
             new,
             limit,
+            likely_noise: None,
         }
     }
 
@@ -268,9 +250,12 @@ pub struct GateVerdict {
     pub functions_checked: usize,
     /// Whether the whole-profile totals were judged (no filter given).
     pub totals_checked: bool,
-    /// The calls allowance in words when one was given
-    /// ([`GateOptions::calls_tolerance_text`]), for reports.
-    pub calls_tolerance: Option<String>,
+    /// The absolute calls allowance the verdict was reached with
+    /// ([`GateOptions::max_calls_increase`]), for reports.
+    pub max_calls_increase: u64,
+    /// The percent calls allowance the verdict was reached with
+    /// ([`GateOptions::max_calls_increase_pct`]), for reports.
+    pub max_calls_increase_pct: Option<f64>,
 }
 
 /// Judges a diff. Never fails: absent numbers simply make a rule not apply.
@@ -401,8 +386,12 @@ impl<'o> Judge<'o> {
         }
         self.checked += 1;
         if let Some(excess) = calls_excess(calls, base_present, new_present, self.options) {
-            self.violations
-                .push(Violation::of(key, display, Rule::Calls, excess));
+            let mut violation = Violation::of(key, display, Rule::Calls, excess);
+            let (base, new, _) = excess;
+            violation.likely_noise = base
+                .is_some_and(|base| noise::hash_seed_noise(key, base as u64, new as u64))
+                .then_some(Noise::HashSeed);
+            self.violations.push(violation);
         }
         if let (Some(pct), Some(inclusive)) = (self.options.max_time_increase_pct, inclusive) {
             if let Some(excess) = cost_excess(inclusive, pct, self.floor) {
@@ -429,7 +418,8 @@ impl<'o> Judge<'o> {
             unit: unit.clone(),
             functions_checked: self.checked,
             totals_checked,
-            calls_tolerance: self.options.calls_tolerance_text(),
+            max_calls_increase: self.options.max_calls_increase,
+            max_calls_increase_pct: self.options.max_calls_increase_pct,
         }
     }
 }
@@ -466,139 +456,6 @@ fn cost_excess(cost: &Change<f64>, pct: f64, floor: f64) -> Option<Excess> {
     let limit = base_value + allowed;
     // NaN compares false: an unreadable number never fails the gate.
     (new > limit).then_some((base, new, limit))
-}
-
-/// Writes the verdict for a terminal: one line saying whether the gate
-/// passed, then one row per violation (rule, base → new, limit, function).
-/// The CLI prints it to stderr, so it reaches the CI log even when stdout is
-/// redirected (JSON, Markdown into `$GITHUB_STEP_SUMMARY`).
-pub fn render_violations(
-    verdict: &GateVerdict,
-    out: &mut dyn Write,
-    style: Style,
-) -> io::Result<()> {
-    if !verdict.regressed {
-        return writeln!(
-            out,
-            "{} {}",
-            paint("no regression:", Tone::Better, style.color),
-            scope_summary(verdict)
-        );
-    }
-    let count = verdict.violations.len();
-    writeln!(
-        out,
-        "{} {count} rule{} violated ({})",
-        paint("regression:", Tone::Worse, style.color),
-        if count == 1 { "" } else { "s" },
-        scope_summary(verdict)
-    )?;
-    let mut table = Table::new(vec![
-        Align::Left,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Left,
-    ]);
-    table.push(
-        ["  rule", "base → new", "limit", "excess", "function"]
-            .into_iter()
-            .map(|h| Cell::new(h, Tone::Header))
-            .collect(),
-    );
-    for violation in &verdict.violations {
-        let (base, new, limit) = violation_numbers(violation, &verdict.unit);
-        table.push(vec![
-            Cell::plain(format!("  {}", violation.rule.name())),
-            Cell::plain(format!("{base} → {new}")),
-            Cell::new(limit, Tone::Dim),
-            Cell::new(excess(violation, &verdict.unit), Tone::Worse),
-            Cell::plain(violation.display.clone()),
-        ]);
-    }
-    table.write(out, style)?;
-    if let Some(note) = hash_seed_note(verdict, &|key| key.to_string()) {
-        writeln!(
-            out,
-            "{}",
-            paint(&format!("note: {note}"), Tone::Dim, style.color)
-        )?;
-    }
-    Ok(())
-}
-
-/// A note when violated call rules are on functions whose counts follow
-/// `PYTHONHASHSEED` (`__hash__` methods, the builtin `hash`; see
-/// [`crate::noise`]): they still fail, since only the user can say how much
-/// such noise to accept, but the note says what is likely going on and how
-/// to state a tolerance. `None` when no such function failed. `name`
-/// writes each key (as is, or as a Markdown code span).
-pub fn hash_seed_note(verdict: &GateVerdict, name: &dyn Fn(&str) -> String) -> Option<String> {
-    let keys: Vec<&str> = verdict
-        .violations
-        .iter()
-        .filter(|v| {
-            v.rule == Rule::Calls
-                && v.base.is_some_and(|base| {
-                    crate::noise::hash_seed_noise(&v.key, base as u64, v.new as u64)
-                })
-        })
-        .map(|v| v.key.as_str())
-        .collect();
-    crate::render::notes::violations(
-        &keys,
-        "allow for it with --max-calls-increase-pct or --max-calls-increase",
-        name,
-    )
-}
-
-/// "checked 2,881 functions and the totals" and the like, followed by the
-/// calls allowance when one was given ("; calls may grow by 2% of the base").
-pub fn scope_summary(verdict: &GateVerdict) -> String {
-    let functions = format!(
-        "{} function{}",
-        units::grouped(verdict.functions_checked as i128),
-        if verdict.functions_checked == 1 {
-            ""
-        } else {
-            "s"
-        }
-    );
-    let scope = if verdict.totals_checked {
-        format!("checked {functions} and the totals")
-    } else {
-        format!("checked {functions} matching the filters")
-    };
-    match &verdict.calls_tolerance {
-        Some(tolerance) => format!("{scope}; calls may grow by {tolerance}"),
-        None => scope,
-    }
-}
-
-/// A violation's base, new and limit in human units (`—` for an absent base).
-pub fn violation_numbers(violation: &Violation, unit: &Unit) -> (String, String, String) {
-    let format = |value: f64| {
-        if violation.rule.is_calls() {
-            units::grouped(value.round() as i128)
-        } else {
-            units::cost(value, unit)
-        }
-    };
-    (
-        violation.base.map_or_else(|| "—".to_string(), format),
-        format(violation.new),
-        format(violation.limit),
-    )
-}
-
-/// How far over the limit: `+5`, `+12.3 ms`.
-pub fn excess(violation: &Violation, unit: &Unit) -> String {
-    let over = violation.new - violation.limit;
-    if violation.rule.is_calls() {
-        units::count_delta(over)
-    } else {
-        units::cost_delta(over, unit)
-    }
 }
 
 #[cfg(test)]
@@ -681,24 +538,6 @@ mod tests {
         assert_eq!(
             allowing(0, Some(f64::INFINITY)).calls_limit(Some(5)),
             u64::MAX
-        );
-    }
-
-    #[test]
-    fn calls_tolerance_in_words() {
-        assert_eq!(GateOptions::default().calls_tolerance_text(), None);
-        assert_eq!(allowing(0, Some(0.0)).calls_tolerance_text(), None);
-        assert_eq!(
-            allowing(1, None).calls_tolerance_text().as_deref(),
-            Some("1 call")
-        );
-        assert_eq!(
-            allowing(0, Some(2.5)).calls_tolerance_text().as_deref(),
-            Some("2.5% of the base")
-        );
-        assert_eq!(
-            allowing(1000, Some(2.0)).calls_tolerance_text().as_deref(),
-            Some("the larger of 1,000 calls and 2% of the base")
         );
     }
 

@@ -130,9 +130,11 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
                 .notes
                 .iter()
                 .cloned()
-                .chain(super::notes::likely_noise(&report.likely_noise, &|key| {
-                    key.to_string()
-                }))
+                .chain(super::notes::likely_noise(
+                    &report.likely_noise,
+                    &report.hints,
+                    &|key| key.to_string(),
+                ))
                 .collect(),
         },
         functions,

@@ -3,6 +3,7 @@
 
 pub mod cells;
 pub mod flamegraph;
+pub mod gate;
 pub mod json;
 pub mod markdown;
 pub(crate) mod notes;
@@ -29,6 +30,22 @@ pub enum OutputFormat {
     Flamegraph,
 }
 
+/// How the reader can act on a note, in the words of the program that shows
+/// the report: a command line names its flags, a library user's program its
+/// own settings. Without a hint a note says what to do in plain words
+/// ("compare several runs", "allow for it with a calls tolerance").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Hints {
+    /// How to compare several runs per side, written in parentheses after
+    /// "compare several runs" (the CLI: `--base/--new`).
+    pub several_runs: Option<&'static str>,
+    /// How to let the regression gate accept call-count growth, written after
+    /// "allow for it with" (the CLI: `--max-calls-increase-pct or
+    /// --max-calls-increase`). Default: "a calls tolerance".
+    pub calls_tolerance: Option<&'static str>,
+}
+
 /// Everything a diff renderer needs: the diff, both profiles' metadata, and
 /// the rows selected for display (already sorted, filtered and cut to `--top`).
 #[derive(Debug)]
@@ -47,6 +64,9 @@ pub struct DiffReport<'a> {
     /// follows the hash seed ([`crate::noise::likely_noise`]), in key order,
     /// whether or not `--top` shows them; renderers add a note.
     pub likely_noise: Vec<&'a FunctionDiff>,
+    /// How notes tell the reader to act, in the words of whoever shows the
+    /// report. Default: none.
+    pub hints: Hints,
 }
 
 impl<'a> DiffReport<'a> {
@@ -81,6 +101,7 @@ impl<'a> DiffReport<'a> {
             show_callers: false,
             verdict: None,
             likely_noise,
+            hints: Hints::default(),
         }
     }
 }

@@ -4,15 +4,18 @@
 
 use crate::diff::FunctionDiff;
 
+use super::Hints;
+
 /// How many function names a note lists before it says "and N more".
 const LISTED: usize = 5;
 
 /// The note a diff report prints under its summary when the counts of
 /// `flagged` functions ([`crate::noise::likely_noise`]) changed; `None` when
 /// there are none. The text has no Markdown metacharacters besides what
-/// `name` writes.
+/// `name` writes and what [`Hints::several_runs`] says.
 pub(crate) fn likely_noise(
     flagged: &[&FunctionDiff],
+    hints: &Hints,
     name: &dyn Fn(&str) -> String,
 ) -> Option<String> {
     if flagged.is_empty() {
@@ -25,9 +28,13 @@ pub(crate) fn likely_noise(
     } else {
         ("call counts", "functions", "follow")
     };
+    let how = hints
+        .several_runs
+        .map(|hint| format!(" ({hint})"))
+        .unwrap_or_default();
     Some(format!(
         "{counts} of {count} {functions} that {follow} PYTHONHASHSEED changed ({}); \
-         likely noise: profile with PYTHONHASHSEED=0 or compare several runs (--base/--new)",
+         likely noise: profile with PYTHONHASHSEED=0 or compare several runs{how}",
         comma_list(&keys)
     ))
 }
@@ -103,8 +110,16 @@ mod tests {
         }
     }
 
+    /// The hints the command line gives.
+    fn cli() -> Hints {
+        Hints {
+            several_runs: Some("--base/--new"),
+            ..Hints::default()
+        }
+    }
+
     fn plain_note(flagged: &[&FunctionDiff]) -> Option<String> {
-        likely_noise(flagged, &|key| key.to_string())
+        likely_noise(flagged, &cli(), &|key| key.to_string())
     }
 
     fn plain_violations(flagged: &[&str], remedy: &str) -> Option<String> {
@@ -124,11 +139,17 @@ mod tests {
              (enum.py:__hash__, {built-in method builtins.hash}); likely noise: \
              profile with PYTHONHASHSEED=0 or compare several runs (--base/--new)"
         );
+        // Without hints the note names no option.
+        assert!(
+            likely_noise(&[&rows[1]], &Hints::default(), &|key| key.to_string())
+                .unwrap()
+                .ends_with("profile with PYTHONHASHSEED=0 or compare several runs")
+        );
         assert!(plain_note(&[&rows[1]])
             .unwrap()
             .starts_with("call count of 1 function that follows PYTHONHASHSEED changed"));
         assert_eq!(
-            likely_noise(&[&rows[1]], &|key| format!("`{key}`"))
+            likely_noise(&[&rows[1]], &cli(), &|key| format!("`{key}`"))
                 .unwrap()
                 .split_once(';')
                 .unwrap()

@@ -78,14 +78,11 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
             writeln!(out, "note: {}: {note}", profile.meta.path)?;
         }
     }
-    for note in diff
-        .notes
-        .iter()
-        .cloned()
-        .chain(super::notes::likely_noise(&report.likely_noise, &|key| {
-            key.to_string()
-        }))
-    {
+    for note in diff.notes.iter().cloned().chain(super::notes::likely_noise(
+        &report.likely_noise,
+        &report.hints,
+        &|key| key.to_string(),
+    )) {
         writeln!(out, "note: {note}")?;
     }
     writeln!(out)?;

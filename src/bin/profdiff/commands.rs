@@ -10,7 +10,7 @@ use profdiff::input;
 use profdiff::output;
 use profdiff::render::table::Style;
 use profdiff::render::{self, flamegraph};
-use profdiff::render::{json, markdown, text, DiffReport, OutputFormat, ShowReport};
+use profdiff::render::{json, markdown, text, DiffReport, Hints, OutputFormat, ShowReport};
 use profdiff::snapshot::{self, Mode, SnapshotOptions};
 use profdiff::Error;
 use profdiff::{gate, lambda, merge, stats};
@@ -93,6 +93,7 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let mut report = DiffReport::new(&base, &new, &result, &view.filter, view.top);
     report.show_callers = args.callers;
     report.verdict = verdict.as_ref();
+    report.hints = hints();
     emit(view.output.as_deref(), &inputs, out, |w| {
         match view.format {
             OutputFormat::Text => {
@@ -137,12 +138,20 @@ fn finish_gate(
         color: color_for(view.color_choice, io::stderr().is_terminal()),
         width: None,
     };
-    gate::render_violations(verdict, &mut io::stderr().lock(), stderr_style)?;
+    render::gate::write_text(&mut io::stderr().lock(), verdict, &hints(), stderr_style)?;
     Ok(if verdict.regressed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// How the reports' notes point at this program's options.
+fn hints() -> Hints {
+    let mut hints = Hints::default();
+    hints.several_runs = Some("--base/--new");
+    hints.calls_tolerance = Some("--max-calls-increase-pct or --max-calls-increase");
+    hints
 }
 
 /// `diff --base A1 A2 … --new B1 B2 …`: medians and significance.
