@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::{DiffReport, ShowReport};
 use crate::diff::{self, Count};
+use crate::lambda::{self, CostDiff, CostEstimate, Pricing};
 use crate::model::{Profile, Unit};
 use crate::wire;
 
@@ -202,4 +203,74 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
 pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &show_document(report))?;
     writeln!(out)
+}
+
+fn lambda_settings(p: &Pricing) -> wire::LambdaSettings {
+    wire::LambdaSettings {
+        memory_mb: p.memory_mb,
+        arch: p.arch.name().to_string(),
+        billing_granularity_ms: p.billing_granularity_ms,
+        price_per_gb_second: p.price_per_gb_second,
+        price_per_request: p.price_per_request,
+        cpu_scale: p.cpu_scale,
+        cold_start_rate: p.cold_start_rate,
+    }
+}
+
+fn lambda_estimate_side(e: &CostEstimate) -> wire::LambdaEstimate {
+    wire::LambdaEstimate {
+        entry: wire::LambdaEntry {
+            key: e.entry.key.clone(),
+            display: e.entry.display.clone(),
+            source: e.entry.source.name().to_string(),
+        },
+        invocations: e.invocations,
+        local_seconds: e.local_seconds,
+        duration_ms: e.duration_ms,
+        billed_duration_ms: e.billed_ms,
+        cost_per_million: wire::LambdaMoney {
+            requests: e.cost.requests,
+            duration: e.cost.duration,
+            init: e.cost.init,
+            total: e.cost.total,
+        },
+        init: e.init.as_ref().map(|i| wire::LambdaInit {
+            module: i.module.clone(),
+            local_seconds: i.local_seconds,
+            duration_ms: i.duration_ms,
+            billed_duration_ms: i.billed_ms,
+            cost_per_million_cold_starts: i.cost_per_million_cold_starts,
+        }),
+        notes: e.notes.clone(),
+    }
+}
+
+/// The `"lambda"` JSON section of a comparison.
+pub fn lambda_diff(diff: &CostDiff) -> wire::LambdaCost {
+    wire::LambdaCost {
+        settings: lambda_settings(&diff.pricing),
+        estimate: None,
+        base: Some(lambda_estimate_side(&diff.base)),
+        new: Some(lambda_estimate_side(&diff.new)),
+        delta: Some(wire::LambdaDelta {
+            duration_ms: diff.new.duration_ms - diff.base.duration_ms,
+            billed_duration_ms: diff.new.billed_ms - diff.base.billed_ms,
+            cost_per_million: diff.delta_per_million(),
+            pct: diff.pct(),
+            init_ms: diff.init_delta_ms(),
+        }),
+        caveats: lambda::CAVEATS.to_string(),
+    }
+}
+
+/// The `"lambda"` JSON section of one profile.
+pub fn lambda_estimate(estimate: &CostEstimate) -> wire::LambdaCost {
+    wire::LambdaCost {
+        settings: lambda_settings(&estimate.pricing),
+        estimate: Some(lambda_estimate_side(estimate)),
+        base: None,
+        new: None,
+        delta: None,
+        caveats: lambda::CAVEATS.to_string(),
+    }
 }

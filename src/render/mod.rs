@@ -5,6 +5,7 @@ pub mod cells;
 pub mod flamegraph;
 pub mod gate;
 pub mod json;
+pub mod lambda;
 pub mod markdown;
 pub(crate) mod notes;
 pub mod runs_json;

@@ -5,6 +5,7 @@ use profdiff::input::{self, LoadOptions};
 use profdiff::lambda::{self, Arch, CostOptions, EntrySource};
 use profdiff::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
 use profdiff::render::table::Style;
+use profdiff::render::{self, json};
 use profdiff::wire;
 
 use crate::stats::runs;
@@ -169,7 +170,7 @@ fn seed_fix_saves_per_invocation_and_moves_work_into_init() {
     assert!(close(diff.init_delta_ms().unwrap(), 90.903281, 1e-6));
 
     let mut out = Vec::new();
-    lambda::write_text(&mut out, &diff, Style::default()).unwrap();
+    render::lambda::write_text(&mut out, &diff, Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     let expected = "\
 AWS Lambda estimate: 512 MB x86_64, $0.0000166667/GB-s, $0.20/1M requests, 1 ms billing, local time × 1
@@ -387,7 +388,7 @@ fn runs_are_billed_one_by_one_then_averaged() {
     );
     assert!(diff.init_delta_ms().unwrap() > 0.0);
     let mut out = Vec::new();
-    lambda::write_text(&mut out, &diff, Style::default()).unwrap();
+    render::lambda::write_text(&mut out, &diff, Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.contains("per invocation (mean of 5 → 5 invocations): "),
@@ -398,7 +399,7 @@ fn runs_are_billed_one_by_one_then_averaged() {
 #[test]
 fn json_section_round_trips() {
     let diff = lambda::compare(&seed("before"), &seed("after"), &options(512)).unwrap();
-    let section = lambda::diff_to_wire(&diff);
+    let section = json::lambda_diff(&diff);
     let text = serde_json::to_string(&section).unwrap();
     let back: wire::LambdaCost = serde_json::from_str(&text).unwrap();
     assert_eq!(back, section);
@@ -411,13 +412,13 @@ fn json_section_round_trips() {
     assert!(value["delta"]["cost_per_million"].as_f64().unwrap() < -1.4);
     assert!(value.get("estimate").is_none());
 
-    let one = lambda::estimate_to_wire(&diff.new);
+    let one = json::lambda_estimate(&diff.new);
     let value = serde_json::to_value(&one).unwrap();
     assert_eq!(value["estimate"]["billed_duration_ms"], 1.0);
     assert!(value.get("delta").is_none());
 
     let mut out = Vec::new();
-    lambda::write_estimate_text(&mut out, &diff.new, Style::default()).unwrap();
+    render::lambda::write_estimate_text(&mut out, &diff.new, Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.contains("per invocation: 119 µs, billed 1.00 ms"),

@@ -100,19 +100,19 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
                 text::write_diff(w, &report, view.style)?;
                 if let Some(cost) = &cost {
                     writeln!(w)?;
-                    lambda::write_text(w, cost, view.style)?;
+                    render::lambda::write_text(w, cost, view.style)?;
                 }
             }
             OutputFormat::Json => {
                 let mut document = json::diff_document(&report);
-                document.lambda = cost.as_ref().map(lambda::diff_to_wire);
+                document.lambda = cost.as_ref().map(json::lambda_diff);
                 write_json(w, &document)?;
             }
             OutputFormat::Markdown => {
                 markdown::write_diff(w, &report)?;
                 if let Some(cost) = &cost {
                     writeln!(w, "\n```")?;
-                    lambda::write_text(w, cost, Style::default())?;
+                    render::lambda::write_text(w, cost, Style::default())?;
                     writeln!(w, "```")?;
                 }
             }
@@ -206,7 +206,7 @@ fn run_diff_runs(
                     None => result.functions.iter().collect(),
                 };
                 let mut document = stats::to_wire(&result, &rows);
-                document.lambda = cost.as_ref().map(lambda::diff_to_wire);
+                document.lambda = cost.as_ref().map(json::lambda_diff);
                 document.verdict = verdict.as_ref().map(json::verdict);
                 write_json(w, &document)?;
             }
@@ -214,7 +214,7 @@ fn run_diff_runs(
                 stats::write_text(w, &result, view.style, view.top)?;
                 if let Some(cost) = &cost {
                     writeln!(w)?;
-                    lambda::write_text(w, cost, view.style)?;
+                    render::lambda::write_text(w, cost, view.style)?;
                 }
             }
         }
@@ -260,13 +260,13 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     emit(view.output.as_deref(), &[args.profile.as_str()], out, |w| {
         if view.format == OutputFormat::Json {
             let mut document = json::show_document(&report);
-            document.lambda = cost.as_ref().map(lambda::estimate_to_wire);
+            document.lambda = cost.as_ref().map(json::lambda_estimate);
             return write_json(w, &document);
         }
         text::write_show(w, &report, view.style)?;
         if let Some(cost) = &cost {
             writeln!(w)?;
-            lambda::write_estimate_text(w, cost, view.style)?;
+            render::lambda::write_estimate_text(w, cost, view.style)?;
         }
         Ok(())
     })?;
