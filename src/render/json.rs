@@ -1,9 +1,11 @@
-//! JSON output: converts reports into the [`crate::wire`] types.
+//! JSON output: converts reports into the versioned [`crate::wire`] types
+//! (the runs report is in `runs_json.rs`, sharing the sections here).
 
 use std::io::{self, Write};
 
 use super::{DiffReport, ShowReport};
 use crate::diff::{self, Count};
+use crate::gate::GateVerdict;
 use crate::lambda::{self, CostDiff, CostEstimate, Pricing};
 use crate::model::{Profile, Unit};
 use crate::wire;
@@ -52,6 +54,7 @@ fn caller_changes(callers: &[diff::CallerDiff], unit: &Unit) -> Vec<wire::Caller
         .collect()
 }
 
+/// The `base`/`new`/`profile` section: what a profile is and its totals.
 pub fn profile_info(profile: &Profile) -> wire::ProfileInfo {
     let meta = &profile.meta;
     let (total_time, total_cost) = by_unit(&meta.unit, profile.total_cost());
@@ -70,6 +73,8 @@ pub fn profile_info(profile: &Profile) -> wire::ProfileInfo {
     }
 }
 
+/// The document of a diff: profiles, summary, rows, and the verdict and
+/// Lambda sections when the report has them.
 pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
     let diff = report.diff;
     let unit = &diff.unit;
@@ -140,12 +145,12 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
         },
         functions,
         verdict: report.verdict.map(verdict),
-        lambda: None,
+        lambda: report.lambda.map(lambda_diff),
     }
 }
 
 /// The gate's verdict in wire form.
-pub fn verdict(verdict: &crate::gate::GateVerdict) -> wire::Verdict {
+pub fn verdict(verdict: &GateVerdict) -> wire::Verdict {
     wire::Verdict {
         regressed: verdict.regressed,
         violations: verdict
@@ -162,6 +167,8 @@ pub fn verdict(verdict: &crate::gate::GateVerdict) -> wire::Verdict {
     }
 }
 
+/// The document of one profile: the profile, its rows, and the Lambda
+/// section when the report has one.
 pub fn show_document(report: &ShowReport<'_>) -> wire::ShowDocument {
     let profile = report.profile;
     let unit = &profile.meta.unit;
@@ -191,15 +198,17 @@ pub fn show_document(report: &ShowReport<'_>) -> wire::ShowDocument {
                 }
             })
             .collect(),
-        lambda: None,
+        lambda: report.lambda.map(lambda_estimate),
     }
 }
 
+/// Writes [`diff_document`] as pretty JSON.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &diff_document(report))?;
     writeln!(out)
 }
 
+/// Writes [`show_document`] as pretty JSON.
 pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &show_document(report))?;
     writeln!(out)

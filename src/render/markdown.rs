@@ -20,6 +20,7 @@ use super::cells::{
     ARROW,
 };
 use super::gate;
+use super::table::Style;
 use super::units;
 use super::DiffReport;
 use super::Hints;
@@ -28,7 +29,8 @@ use crate::gate::{GateVerdict, TOTAL_KEY};
 use crate::model::{Profile, Unit};
 
 /// Writes the report. The verdict comes from [`DiffReport::verdict`]; without
-/// one the headline is the total time change.
+/// one the headline is the total time change. A Lambda estimate
+/// ([`DiffReport::lambda`]) follows the changes as a code block.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()> {
     let diff = report.diff;
     let unit = &diff.unit;
@@ -121,6 +123,12 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
 
     writeln!(out)?;
     write_changes(out, report)?;
+    if let Some(cost) = report.lambda {
+        // The estimate's text as it reads in a terminal, in a code block.
+        writeln!(out, "\n```")?;
+        super::lambda::write_text(out, cost, Style::default())?;
+        writeln!(out, "```")?;
+    }
     Ok(())
 }
 

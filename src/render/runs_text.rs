@@ -1,14 +1,16 @@
-//! The terminal rendering of a multi-run comparison.
+//! The terminal rendering of a multi-run comparison, and the words of its
+//! notes ([`RunsNote`]), which the JSON document shares.
 
 use std::fmt;
 use std::io::{self, Write};
 
 use crate::diff::Status;
 use crate::model::Unit;
-use crate::stats::{CallRuns, FunctionRuns, MetricRuns, RunsDiff, RunsNote, Significance, Spread};
+use crate::stats::{CallRuns, FunctionRuns, MetricRuns, RunsNote, Significance, Spread};
 
 use super::table::{paint, Align, Cell, Style, Table, Tone};
 use super::units;
+use super::RunsReport;
 
 const ARROW: &str = " → ";
 const ABSENT: &str = "—";
@@ -56,14 +58,10 @@ impl fmt::Display for RunsNote {
 }
 
 /// Writes the multi-run comparison: a header with the runs and the test, the
-/// total, then one row per function (at most `top`), then the functions
-/// whose call counts vary between runs.
-pub fn write_text(
-    out: &mut dyn Write,
-    diff: &RunsDiff,
-    style: Style,
-    top: Option<usize>,
-) -> io::Result<()> {
+/// total, then the report's rows, then the functions whose call counts vary
+/// between runs, then the Lambda estimate.
+pub fn write(out: &mut dyn Write, report: &RunsReport<'_>, style: Style) -> io::Result<()> {
+    let diff = report.diff;
     let unit = &diff.unit;
     for (label, paths, metric) in [
         ("base", &diff.base_paths, diff.total_cost.base_spread),
@@ -167,8 +165,8 @@ pub fn write_text(
         .map(|h| Cell::new(h, Tone::Header))
         .collect(),
     );
-    let shown = top.unwrap_or(usize::MAX).min(diff.functions.len());
-    for f in &diff.functions[..shown] {
+    let shown = report.rows.len();
+    for f in &report.rows {
         let significance = f.significance();
         let tone = significance_tone(significance, f.inclusive_cost.delta);
         let metric_tone = |m: &MetricRuns| significance_tone(m.significance, m.delta);
@@ -233,6 +231,10 @@ pub fn write_text(
         if unstable.len() > LIMIT {
             writeln!(out, "  … {} more", unstable.len() - LIMIT)?;
         }
+    }
+    if let Some(cost) = report.lambda {
+        writeln!(out)?;
+        super::lambda::write_text(out, cost, style)?;
     }
     Ok(())
 }

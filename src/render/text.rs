@@ -1,4 +1,5 @@
-//! The terminal views: the diff table and the single-profile table.
+//! The terminal views: the diff table and the single-profile table, each
+//! followed by the Lambda estimate when the report has one.
 
 use std::io::{self, Write};
 
@@ -9,7 +10,8 @@ use super::{DiffReport, ShowReport};
 use crate::diff::{CallerDiff, Change, FunctionDiff, Status};
 use crate::model::{Profile, Unit};
 
-/// Writes the diff report: a summary header, then one row per function.
+/// Writes the diff report: a summary header, then one row per function,
+/// then the Lambda estimate.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) -> io::Result<()> {
     let diff = report.diff;
     let unit = &diff.unit;
@@ -136,6 +138,10 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
             )
         )?;
     }
+    if let Some(cost) = report.lambda {
+        writeln!(out)?;
+        super::lambda::write_text(out, cost, style)?;
+    }
     Ok(())
 }
 
@@ -248,7 +254,7 @@ fn profile_summary(profile: &Profile) -> String {
     parts.join(", ")
 }
 
-/// Writes one profile as a pstats-like table.
+/// Writes one profile as a pstats-like table, then the Lambda estimate.
 pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) -> io::Result<()> {
     let profile = report.profile;
     let unit = &profile.meta.unit;
@@ -342,6 +348,10 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) ->
                 style.color
             )
         )?;
+    }
+    if let Some(cost) = report.lambda {
+        writeln!(out)?;
+        super::lambda::write_estimate_text(out, cost, style)?;
     }
     Ok(())
 }

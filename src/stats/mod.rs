@@ -60,9 +60,6 @@ mod mann_whitney;
 
 pub use compare::{compare, sort_functions};
 pub use mann_whitney::{mann_whitney_u, min_p_value, MannWhitney, TestMethod};
-// Until the binary renders runs through `render`.
-pub use crate::render::runs_json::{to_wire, write_json};
-pub use crate::render::runs_text::{format_p, write_text};
 
 /// Knobs of the multi-run comparison.
 #[derive(Debug, Clone)]

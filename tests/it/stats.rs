@@ -31,6 +31,7 @@ pub fn runs(side: &str) -> Vec<Profile> {
 
 use profdiff::diff::{SortKey, Status};
 use profdiff::render::table::Style;
+use profdiff::render::{runs_json, runs_text, RunsReport};
 use profdiff::stats::{self, mann_whitney_u, Significance, StatsOptions, TestMethod};
 use profdiff::wire;
 use serde_json::Value;
@@ -351,7 +352,7 @@ fn text_report_reads_well() {
     });
     stats::sort_functions(&mut diff.functions, SortKey::Inclusive);
     let mut out = Vec::new();
-    stats::write_text(&mut out, &diff, Style::default(), Some(4)).unwrap();
+    runs_text::write(&mut out, &RunsReport::new(&diff, Some(4)), Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(
@@ -387,11 +388,11 @@ fn text_report_reads_well() {
 #[test]
 fn json_document_round_trips() {
     let diff = stats::compare(&runs("before"), &runs("after"), &StatsOptions::default()).unwrap();
-    let rows: Vec<&stats::FunctionRuns> = diff.functions.iter().take(5).collect();
+    let report = RunsReport::new(&diff, Some(5));
     let mut out = Vec::new();
-    stats::write_json(&mut out, &diff, &rows).unwrap();
+    runs_json::write(&mut out, &report).unwrap();
     let document: wire::RunsDocument = serde_json::from_slice(&out).unwrap();
-    assert_eq!(document, stats::to_wire(&diff, &rows));
+    assert_eq!(document, runs_json::document(&report));
     assert_eq!(document.kind, "runs");
     assert_eq!(document.functions.len(), 5);
     assert_eq!(document.test.method, "mann-whitney-u");

@@ -11,8 +11,7 @@ use profdiff::filter::Filter;
 use profdiff::gate::GateOptions;
 use profdiff::input::LoadOptions;
 use profdiff::model::Format;
-use profdiff::render::table::Style;
-use profdiff::render::OutputFormat;
+use profdiff::render::{OutputFormat, Style};
 use profdiff::Error;
 
 use crate::values;
@@ -496,7 +495,7 @@ impl ViewArgs {
             (Some(0), _) => None,
             (Some(n), _) => Some(n),
             (None, OutputFormat::Text | OutputFormat::Markdown) => Some(20),
-            (None, OutputFormat::Json | OutputFormat::Flamegraph) => None,
+            (None, _) => None,
         };
         // A file is never a terminal: no colour, no shortening.
         let stdout_is_tty = self.output.is_none() && io::stdout().is_terminal();

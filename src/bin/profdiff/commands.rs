@@ -8,9 +8,10 @@ use profdiff::diff::{self, DiffOptions};
 use profdiff::formats::{callgrind_write, pstats_write};
 use profdiff::input;
 use profdiff::output;
-use profdiff::render::table::Style;
-use profdiff::render::{self, flamegraph};
-use profdiff::render::{json, markdown, text, DiffReport, Hints, OutputFormat, ShowReport};
+use profdiff::render::flamegraph::{FlameGraphOptions, FlameGraphReport};
+use profdiff::render::{
+    self, DiffReport, Hints, OutputFormat, Report, RunsReport, ShowReport, Style,
+};
 use profdiff::snapshot::{self, Mode, SnapshotOptions};
 use profdiff::Error;
 use profdiff::{gate, lambda, merge, stats};
@@ -61,15 +62,17 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     }
     let inputs = [base_path, new_path];
     if view.format == OutputFormat::Flamegraph {
-        let options = flamegraph::FlameGraphOptions {
+        // A flame graph is drawn from the stacks, not from the diff. Built
+        // before any output: a stackless input fails before a file is made.
+        let options = FlameGraphOptions {
             base_widths: args.base_widths,
             align: view.align.clone(),
             ..Default::default()
         };
-        // Rendered in memory first: a stackless input fails before any output.
-        let mut svg = Vec::new();
-        flamegraph::write_diff(&base, &new, &mut svg, &options)?;
-        emit(view.output.as_deref(), &inputs, out, |w| w.write_all(&svg))?;
+        let report = Report::from(FlameGraphReport::new(&base, &new, &options)?);
+        emit(view.output.as_deref(), &inputs, out, |w| {
+            render::write(&report, view.format, w, view.style)
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     // JSON carries every row's callers; Markdown folds them into <details>.
@@ -93,32 +96,11 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let mut report = DiffReport::new(&base, &new, &result, &view.filter, view.top);
     report.show_callers = args.callers;
     report.verdict = verdict.as_ref();
+    report.lambda = cost.as_ref();
     report.hints = hints();
+    let report = Report::from(report);
     emit(view.output.as_deref(), &inputs, out, |w| {
-        match view.format {
-            OutputFormat::Text => {
-                text::write_diff(w, &report, view.style)?;
-                if let Some(cost) = &cost {
-                    writeln!(w)?;
-                    render::lambda::write_text(w, cost, view.style)?;
-                }
-            }
-            OutputFormat::Json => {
-                let mut document = json::diff_document(&report);
-                document.lambda = cost.as_ref().map(json::lambda_diff);
-                write_json(w, &document)?;
-            }
-            OutputFormat::Markdown => {
-                markdown::write_diff(w, &report)?;
-                if let Some(cost) = &cost {
-                    writeln!(w, "\n```")?;
-                    render::lambda::write_text(w, cost, Style::default())?;
-                    writeln!(w, "```")?;
-                }
-            }
-            OutputFormat::Flamegraph => unreachable!("rendered above"),
-        }
-        Ok(())
+        render::write(&report, view.format, w, view.style)
     })?;
     finish_gate(verdict.as_ref(), &view, out)
 }
@@ -198,34 +180,14 @@ fn run_diff_runs(
         .chain(&new_paths)
         .map(String::as_str)
         .collect();
+    let mut report = RunsReport::new(&result, view.top);
+    report.verdict = verdict.as_ref();
+    report.lambda = cost.as_ref();
+    let report = Report::from(report);
     emit(view.output.as_deref(), &inputs, out, |w| {
-        match view.format {
-            OutputFormat::Json => {
-                let rows: Vec<&stats::FunctionRuns> = match view.top {
-                    Some(top) => result.functions.iter().take(top).collect(),
-                    None => result.functions.iter().collect(),
-                };
-                let mut document = stats::to_wire(&result, &rows);
-                document.lambda = cost.as_ref().map(json::lambda_diff);
-                document.verdict = verdict.as_ref().map(json::verdict);
-                write_json(w, &document)?;
-            }
-            _ => {
-                stats::write_text(w, &result, view.style, view.top)?;
-                if let Some(cost) = &cost {
-                    writeln!(w)?;
-                    render::lambda::write_text(w, cost, view.style)?;
-                }
-            }
-        }
-        Ok(())
+        render::write(&report, view.format, w, view.style)
     })?;
     finish_gate(verdict.as_ref(), view, out)
-}
-
-fn write_json(out: &mut dyn Write, document: &impl serde::Serialize) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, document)?;
-    writeln!(out)
 }
 
 /// Writes to `destination` atomically (refusing to overwrite an input), or to
@@ -244,31 +206,20 @@ fn emit(
 
 pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
     let view = args.view.resolve()?;
-    if matches!(
-        view.format,
-        OutputFormat::Markdown | OutputFormat::Flamegraph
-    ) {
+    if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
         return Err(Error::Usage("show supports --format text and json".into()).into());
     }
     let profile = input::load(&args.profile, &args.input.resolve()?)?;
-    let report = ShowReport::new(&profile, &view.align, &view.filter, view.sort, view.top);
     let cost = args
         .lambda
         .resolve(&view.align)
         .map(|options| lambda::estimate(&profile, &options))
         .transpose()?;
+    let mut report = ShowReport::new(&profile, &view.align, &view.filter, view.sort, view.top);
+    report.lambda = cost.as_ref();
+    let report = Report::from(report);
     emit(view.output.as_deref(), &[args.profile.as_str()], out, |w| {
-        if view.format == OutputFormat::Json {
-            let mut document = json::show_document(&report);
-            document.lambda = cost.as_ref().map(json::lambda_estimate);
-            return write_json(w, &document);
-        }
-        text::write_show(w, &report, view.style)?;
-        if let Some(cost) = &cost {
-            writeln!(w)?;
-            render::lambda::write_estimate_text(w, cost, view.style)?;
-        }
-        Ok(())
+        render::write(&report, view.format, w, view.style)
     })?;
     Ok(ExitCode::SUCCESS)
 }
