@@ -58,7 +58,7 @@ pub struct FlameGraphOptions {
 /// A differential flame graph, checked and folded, ready to draw: the two
 /// profiles' stacks as `stack base new` lines in whole units (see the
 /// module docs). Building it is where a flame graph can fail; drawing it
-/// ([`write`]) only writes.
+/// ([`write()`]) only writes.
 #[derive(Debug, Clone)]
 pub struct FlameGraphReport {
     /// Sorted `stack before after` lines (`stack after before` with

@@ -2,7 +2,7 @@
 //!
 //! A command builds one [`Report`] holding every section it prints (the
 //! function table with its rows already selected, the gate's verdict, the
-//! Lambda estimate, notes) from the analyses' values, and [`write`] turns it
+//! Lambda estimate, notes) from the analyses' values, and [`write()`] turns it
 //! into the chosen [`OutputFormat`]. The analyses ([`crate::diff`],
 //! [`crate::gate`], [`crate::stats`], [`crate::lambda`], [`crate::noise`],
 //! [`crate::snapshot`]) return values and know nothing of this module.
@@ -77,7 +77,7 @@ impl fmt::Display for OutputFormat {
     }
 }
 
-/// Everything one command prints, in one value: [`write`] renders it.
+/// Everything one command prints, in one value: [`write()`] renders it.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Report<'a> {
@@ -104,7 +104,7 @@ impl Report<'_> {
         }
     }
 
-    /// Whether [`write`] can render this report in `format`.
+    /// Whether [`write()`] can render this report in `format`.
     pub fn supports(&self, format: OutputFormat) -> bool {
         matches!(
             (self, format),

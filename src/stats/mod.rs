@@ -72,6 +72,8 @@ pub struct StatsOptions {
     /// Smallest change worth reporting, in the profiles' unit (seconds for
     /// time). Default 0.0005 (0.5 ms).
     pub min_effect_abs: f64,
+    /// How functions are keyed across runs. Default: the usual
+    /// normalisation, no extra prefixes.
     pub align: AlignOptions,
 }
 
@@ -132,8 +134,11 @@ impl Significance {
 /// Median, min and max of one side's runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spread {
+    /// The median (of an even count, the mean of the middle two).
     pub median: f64,
+    /// The smallest value.
     pub min: f64,
+    /// The largest value.
     pub max: f64,
 }
 
@@ -162,9 +167,11 @@ impl Spread {
 pub struct MetricRuns {
     /// Per base run; `None` where the function is absent from that run.
     pub base: Vec<Option<f64>>,
+    /// Per new run, likewise.
     pub new: Vec<Option<f64>>,
     /// `None` when the function is absent from every run of that side.
     pub base_spread: Option<Spread>,
+    /// The new runs' spread, likewise.
     pub new_spread: Option<Spread>,
     /// Median new − median base (an absent side counts as 0).
     pub delta: f64,
@@ -182,8 +189,12 @@ pub struct CallRuns {
     /// Per base run; `None` where the function is absent from the run or the
     /// format has no counts.
     pub base: Vec<Option<u64>>,
+    /// Per new run, likewise.
     pub new: Vec<Option<u64>>,
+    /// Median, min and max of the base counts (an absent run counts 0);
+    /// `None` when no base run has a count.
     pub base_spread: Option<Spread>,
+    /// The new counts' spread, likewise.
     pub new_spread: Option<Spread>,
     /// The count differs between runs of that side (base, new).
     pub varies: (bool, bool),
@@ -204,7 +215,9 @@ impl CallRuns {
 /// One aligned function over all runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionRuns {
+    /// The alignment key.
     pub key: String,
+    /// The function's name.
     pub name: String,
     /// pstats-like label of the function in the first run that has it (new side first).
     pub display: String,
@@ -213,9 +226,14 @@ pub struct FunctionRuns {
     pub file: (Option<String>, Option<String>),
     /// The line likewise: (base, new).
     pub line: (Option<u32>, Option<u32>),
+    /// Added, removed, changed (calls moved or a time change is
+    /// significant) or unchanged.
     pub status: Status,
+    /// Call counts over the runs.
     pub calls: CallRuns,
+    /// Self cost over the runs.
     pub self_cost: MetricRuns,
+    /// Inclusive cost over the runs.
     pub inclusive_cost: MetricRuns,
 }
 
@@ -235,11 +253,17 @@ impl FunctionRuns {
 /// The comparison of several runs per side.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunsDiff {
+    /// The unit of every run.
     pub unit: Unit,
+    /// The base runs, as their profiles name them.
     pub base_paths: Vec<String>,
+    /// The new runs, likewise.
     pub new_paths: Vec<String>,
+    /// The significance level used ([`StatsOptions::level`]).
     pub level: f64,
+    /// The relative minimum effect used ([`StatsOptions::min_effect`]).
     pub min_effect: f64,
+    /// The absolute minimum effect used ([`StatsOptions::min_effect_abs`]).
     pub min_effect_abs: f64,
     /// The smallest two-sided p-value these run counts can produce (exact
     /// test, no ties); when it is ≥ `level`, nothing can be significant.
