@@ -42,6 +42,7 @@ use crate::diff::{FunctionDiff, ProfileDiff};
 
 /// Why a change is likely noise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Noise {
     /// The function's call count follows `PYTHONHASHSEED`.
     HashSeed,
