@@ -1,4 +1,4 @@
-//! Regression gating: turns a [`ProfileDiff`] into a pass/fail [`Verdict`]
+//! Regression gating: turns a [`ProfileDiff`] into a pass/fail [`GateVerdict`]
 //! for CI (`profdiff diff BASE NEW --fail-on-regression`).
 //!
 //! A diff table answers "what changed?"; a CI job needs "did it get worse
@@ -59,7 +59,8 @@
 //!
 //! * **Counts that follow the hash seed still fail.** A `__hash__` method or
 //!   the builtin `hash` whose count grew a little is likely hash-seed noise
-//!   ([`crate::noise`]), and the report says so ([`hash_seed_note`]), but the
+//!   ([`crate::noise`]), and the violation says so ([`Violation::likely_noise`],
+//!   which the reports turn into a note), but the
 //!   gate does not excuse it: a growing `__hash__` count can also be real
 //!   work (more objects hashed), and how much seed noise to accept is the
 //!   user's call, stated as a tolerance (or avoided with a fixed seed).
@@ -68,13 +69,10 @@
 //! added function), `new` and `limit`, the largest `new` that would have
 //! passed.
 
-use std::io::{self, Write};
-
 use crate::diff::{Change, Count, ProfileDiff};
 use crate::filter::Filter;
 use crate::model::Unit;
-use crate::render::table::{paint, Align, Cell, Style, Table, Tone};
-use crate::render::units;
+use crate::noise::{self, Noise};
 use crate::stats::{self, MetricRuns, RunsDiff};
 
 /// The default noise floor for time profiles: 1 ms.
@@ -121,30 +119,6 @@ impl GateOptions {
             .map_or(0, |pct| percent_of_count(base, pct));
         base.saturating_add(self.max_calls_increase.max(percent))
     }
-
-    /// The calls allowance in words, for reports: `2% of the base`,
-    /// `5 calls`, `the larger of 5 calls and 2% of the base`; `None` when
-    /// no tolerance was given.
-    pub fn calls_tolerance_text(&self) -> Option<String> {
-        let absolute = (self.max_calls_increase > 0).then(|| {
-            let n = self.max_calls_increase;
-            format!(
-                "{} call{}",
-                units::grouped(n as i128),
-                if n == 1 { "" } else { "s" }
-            )
-        });
-        let percent = self
-            .max_calls_increase_pct
-            .filter(|pct| *pct > 0.0)
-            .map(|pct| format!("{pct}% of the base"));
-        match (absolute, percent) {
-            (Some(absolute), Some(percent)) => {
-                Some(format!("the larger of {absolute} and {percent}"))
-            }
-            (absolute, percent) => absolute.or(percent),
-        }
-    }
 }
 
 /// `⌊count × pct / 100⌋`: how many calls `pct` percent of `count` allows.
@@ -175,6 +149,7 @@ pub fn default_noise_floor(unit: &Unit) -> f64 {
 
 /// Which rule a violation broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Rule {
     /// Whole-profile Σ calls grew by more than the limit.
     TotalCalls,
@@ -216,12 +191,18 @@ pub struct Violation {
     pub key: String,
     /// The pstats-like label of the function (the key for totals).
     pub display: String,
+    /// The rule broken.
     pub rule: Rule,
     /// Base value; `None` when the function is new.
     pub base: Option<f64>,
+    /// New value.
     pub new: f64,
     /// The largest `new` that would have passed.
     pub limit: f64,
+    /// Why the change is likely noise, when it is: a call count of a
+    /// function that follows the hash seed ([`noise::hash_seed_noise`]). It
+    /// fails all the same; reports add a note.
+    pub likely_noise: Option<Noise>,
 }
 
 /// `(base, new, limit)` of a broken rule.
@@ -236,6 +217,7 @@ impl Violation {
             base,
             new,
             limit,
+            likely_noise: None,
         }
     }
 
@@ -254,9 +236,10 @@ fn time_rules(unit: &Unit) -> (Rule, Rule) {
     }
 }
 
-/// The gate's answer.
+/// The gate's answer: pass or fail, and every rule that failed. (JSON
+/// writes it as the `verdict` section, [`crate::wire::Verdict`].)
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
+pub struct GateVerdict {
     /// True when at least one rule was violated.
     pub regressed: bool,
     /// Totals first, then functions by key.
@@ -267,13 +250,16 @@ pub struct Verdict {
     pub functions_checked: usize,
     /// Whether the whole-profile totals were judged (no filter given).
     pub totals_checked: bool,
-    /// The calls allowance in words when one was given
-    /// ([`GateOptions::calls_tolerance_text`]), for reports.
-    pub calls_tolerance: Option<String>,
+    /// The absolute calls allowance the verdict was reached with
+    /// ([`GateOptions::max_calls_increase`]), for reports.
+    pub max_calls_increase: u64,
+    /// The percent calls allowance the verdict was reached with
+    /// ([`GateOptions::max_calls_increase_pct`]), for reports.
+    pub max_calls_increase_pct: Option<f64>,
 }
 
 /// Judges a diff. Never fails: absent numbers simply make a rule not apply.
-pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
+pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> GateVerdict {
     let floor = options
         .time_noise_floor
         .unwrap_or_else(|| default_noise_floor(&diff.unit));
@@ -316,7 +302,7 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> Verdict {
 /// only to changes the statistics call significant: noise never fails the
 /// gate. Σ calls is not judged here (runs carry no total count); the total
 /// time is, under the same significance rule.
-pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
+pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> GateVerdict {
     let floor = options
         .time_noise_floor
         .unwrap_or_else(|| default_noise_floor(&diff.unit));
@@ -330,7 +316,7 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
     let mut violations = Vec::new();
     let totals_checked = options.filter.is_empty();
     if let (true, Some(pct)) = (totals_checked, options.max_time_increase_pct) {
-        if diff.total_cost.verdict == stats::Verdict::Significant {
+        if diff.total_cost.significance == stats::Significance::Significant {
             if let Some((base, new, limit)) = cost_excess(&medians(&diff.total_cost), pct, floor) {
                 violations.push(Violation::total(total_rule, (base, new, limit)));
             }
@@ -351,7 +337,7 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> Verdict {
             present(&function.calls.base) || function.self_cost.base_spread.is_some();
         let new_present = present(&function.calls.new) || function.self_cost.new_spread.is_some();
         // Noise never fails the gate: only significant changes face the time rule.
-        let inclusive = (function.inclusive_cost.verdict == stats::Verdict::Significant)
+        let inclusive = (function.inclusive_cost.significance == stats::Significance::Significant)
             .then(|| medians(&function.inclusive_cost));
         judge.function(
             &function.key,
@@ -400,8 +386,12 @@ impl<'o> Judge<'o> {
         }
         self.checked += 1;
         if let Some(excess) = calls_excess(calls, base_present, new_present, self.options) {
-            self.violations
-                .push(Violation::of(key, display, Rule::Calls, excess));
+            let mut violation = Violation::of(key, display, Rule::Calls, excess);
+            let (base, new, _) = excess;
+            violation.likely_noise = base
+                .is_some_and(|base| noise::hash_seed_noise(key, base as u64, new as u64))
+                .then_some(Noise::HashSeed);
+            self.violations.push(violation);
         }
         if let (Some(pct), Some(inclusive)) = (self.options.max_time_increase_pct, inclusive) {
             if let Some(excess) = cost_excess(inclusive, pct, self.floor) {
@@ -413,17 +403,23 @@ impl<'o> Judge<'o> {
 
     /// Totals first, then functions by key: the caller's row order (its
     /// --sort) must not change a verdict.
-    fn verdict(self, mut violations: Vec<Violation>, unit: &Unit, totals_checked: bool) -> Verdict {
+    fn verdict(
+        self,
+        mut violations: Vec<Violation>,
+        unit: &Unit,
+        totals_checked: bool,
+    ) -> GateVerdict {
         let mut per_function = self.violations;
         per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
         violations.extend(per_function);
-        Verdict {
+        GateVerdict {
             regressed: !violations.is_empty(),
             violations,
             unit: unit.clone(),
             functions_checked: self.checked,
             totals_checked,
-            calls_tolerance: self.options.calls_tolerance_text(),
+            max_calls_increase: self.options.max_calls_increase,
+            max_calls_increase_pct: self.options.max_calls_increase_pct,
         }
     }
 }
@@ -462,228 +458,9 @@ fn cost_excess(cost: &Change<f64>, pct: f64, floor: f64) -> Option<Excess> {
     (new > limit).then_some((base, new, limit))
 }
 
-/// Parses a duration for `--time-noise-floor`: `1ms`, `250us`, `250µs`,
-/// `100ns`, `2s`, or a bare number of seconds (`0.5`). Spaces between number
-/// and unit are allowed; negative, infinite and empty values are not.
-pub fn parse_duration(text: &str) -> Result<f64, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, suffix) = trimmed.split_at(split);
-    let scale = match suffix.trim() {
-        "" | "s" => 1.0,
-        "ms" => 1e-3,
-        "us" | "µs" | "μs" => 1e-6,
-        "ns" => 1e-9,
-        _ => {
-            return Err(format!(
-                "invalid duration {text:?}: expected a number with an optional unit \
-                 ns, us (µs), ms or s, e.g. 1ms, 250us, 0.5 (seconds)"
-            ))
-        }
-    };
-    let value: f64 = number.parse().map_err(|_| {
-        format!("invalid duration {text:?}: expected a non-negative number such as 1ms or 0.5")
-    })?;
-    let seconds = value * scale;
-    if !seconds.is_finite() {
-        return Err(format!("invalid duration {text:?}: too large"));
-    }
-    Ok(seconds)
-}
-
-/// Parses `--time-noise-floor` for a profile of `unit`: a duration for time
-/// profiles ([`parse_duration`]), a plain non-negative number in that unit
-/// otherwise (a duration suffix is refused, since it would be meaningless).
-pub fn parse_noise_floor(text: &str, unit: &Unit) -> Result<f64, String> {
-    if unit.is_time() {
-        return parse_duration(text);
-    }
-    match text.trim().parse::<f64>() {
-        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
-        _ => Err(format!(
-            "invalid noise floor {text:?}: these profiles count {unit}, not time; \
-             give a plain non-negative number of {unit}"
-        )),
-    }
-}
-
-/// Parses a percentage for the time and calls tolerances: a non-negative
-/// number, `10` or `10%`.
-pub fn parse_percent(text: &str) -> Result<f64, String> {
-    let number = text.trim().trim_end_matches('%').trim_end();
-    match number.parse::<f64>() {
-        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
-        _ => Err(format!(
-            "invalid percentage {text:?}: expected a non-negative number such as 10 or 2.5%"
-        )),
-    }
-}
-
-/// Writes the verdict for a terminal: one line saying whether the gate
-/// passed, then one row per violation (rule, base → new, limit, function).
-/// The CLI prints it to stderr, so it reaches the CI log even when stdout is
-/// redirected (JSON, Markdown into `$GITHUB_STEP_SUMMARY`).
-pub fn render_violations(verdict: &Verdict, out: &mut dyn Write, style: Style) -> io::Result<()> {
-    if !verdict.regressed {
-        return writeln!(
-            out,
-            "{} {}",
-            paint("no regression:", Tone::Better, style.color),
-            scope_summary(verdict)
-        );
-    }
-    let count = verdict.violations.len();
-    writeln!(
-        out,
-        "{} {count} rule{} violated ({})",
-        paint("regression:", Tone::Worse, style.color),
-        if count == 1 { "" } else { "s" },
-        scope_summary(verdict)
-    )?;
-    let mut table = Table::new(vec![
-        Align::Left,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Left,
-    ]);
-    table.push(
-        ["  rule", "base → new", "limit", "excess", "function"]
-            .into_iter()
-            .map(|h| Cell::new(h, Tone::Header))
-            .collect(),
-    );
-    for violation in &verdict.violations {
-        let (base, new, limit) = violation_numbers(violation, &verdict.unit);
-        table.push(vec![
-            Cell::plain(format!("  {}", violation.rule.name())),
-            Cell::plain(format!("{base} → {new}")),
-            Cell::new(limit, Tone::Dim),
-            Cell::new(excess(violation, &verdict.unit), Tone::Worse),
-            Cell::plain(violation.display.clone()),
-        ]);
-    }
-    table.write(out, style)?;
-    if let Some(note) = hash_seed_note(verdict, &|key| key.to_string()) {
-        writeln!(
-            out,
-            "{}",
-            paint(&format!("note: {note}"), Tone::Dim, style.color)
-        )?;
-    }
-    Ok(())
-}
-
-/// A note when violated call rules are on functions whose counts follow
-/// `PYTHONHASHSEED` (`__hash__` methods, the builtin `hash`; see
-/// [`crate::noise`]): they still fail, since only the user can say how much
-/// such noise to accept, but the note says what is likely going on and how
-/// to state a tolerance. `None` when no such function failed. `name`
-/// writes each key (as is, or as a Markdown code span).
-pub fn hash_seed_note(verdict: &Verdict, name: &dyn Fn(&str) -> String) -> Option<String> {
-    let keys: Vec<&str> = verdict
-        .violations
-        .iter()
-        .filter(|v| {
-            v.rule == Rule::Calls
-                && v.base.is_some_and(|base| {
-                    crate::noise::hash_seed_noise(&v.key, base as u64, v.new as u64)
-                })
-        })
-        .map(|v| v.key.as_str())
-        .collect();
-    crate::noise::violations_note_with(
-        &keys,
-        "allow for it with --max-calls-increase-pct or --max-calls-increase",
-        name,
-    )
-}
-
-/// "checked 2,881 functions and the totals" and the like, followed by the
-/// calls allowance when one was given ("; calls may grow by 2% of the base").
-pub fn scope_summary(verdict: &Verdict) -> String {
-    let functions = format!(
-        "{} function{}",
-        units::grouped(verdict.functions_checked as i128),
-        if verdict.functions_checked == 1 {
-            ""
-        } else {
-            "s"
-        }
-    );
-    let scope = if verdict.totals_checked {
-        format!("checked {functions} and the totals")
-    } else {
-        format!("checked {functions} matching the filters")
-    };
-    match &verdict.calls_tolerance {
-        Some(tolerance) => format!("{scope}; calls may grow by {tolerance}"),
-        None => scope,
-    }
-}
-
-/// A violation's base, new and limit in human units (`—` for an absent base).
-pub fn violation_numbers(violation: &Violation, unit: &Unit) -> (String, String, String) {
-    let format = |value: f64| {
-        if violation.rule.is_calls() {
-            units::grouped(value.round() as i128)
-        } else {
-            units::cost(value, unit)
-        }
-    };
-    (
-        violation.base.map_or_else(|| "—".to_string(), format),
-        format(violation.new),
-        format(violation.limit),
-    )
-}
-
-/// How far over the limit: `+5`, `+12.3 ms`.
-pub fn excess(violation: &Violation, unit: &Unit) -> String {
-    let over = violation.new - violation.limit;
-    if violation.rule.is_calls() {
-        units::count_delta(over)
-    } else {
-        units::cost_delta(over, unit)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1ms"), Ok(0.001));
-        assert_eq!(parse_duration("250us"), Ok(0.000_25));
-        assert_eq!(parse_duration("250µs"), Ok(0.000_25));
-        assert_eq!(parse_duration("2s"), Ok(2.0));
-        assert_eq!(parse_duration("0.5"), Ok(0.5));
-        assert_eq!(parse_duration(" 3 ms "), Ok(0.003));
-        assert!((parse_duration("100ns").unwrap() - 1e-7).abs() < 1e-20);
-        for bad in ["", "ms", "-1ms", "1 h", "1e3", "NaN", "inf", "1..2s"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
-        }
-    }
-
-    #[test]
-    fn noise_floor_in_other_units_is_a_plain_number() {
-        let ir = Unit::Event("Ir".into());
-        assert_eq!(parse_noise_floor("1000", &ir), Ok(1000.0));
-        let error = parse_noise_floor("1ms", &ir).unwrap_err();
-        assert!(error.contains("Ir"), "{error}");
-        assert_eq!(parse_noise_floor("1ms", &Unit::Seconds), Ok(0.001));
-    }
-
-    #[test]
-    fn percentages() {
-        assert_eq!(parse_percent("10"), Ok(10.0));
-        assert_eq!(parse_percent("2.5%"), Ok(2.5));
-        assert!(parse_percent("-1").is_err());
-        assert!(parse_percent("ten").is_err());
-    }
 
     fn allowing(absolute: u64, pct: Option<f64>) -> GateOptions {
         GateOptions {
@@ -761,24 +538,6 @@ mod tests {
         assert_eq!(
             allowing(0, Some(f64::INFINITY)).calls_limit(Some(5)),
             u64::MAX
-        );
-    }
-
-    #[test]
-    fn calls_tolerance_in_words() {
-        assert_eq!(GateOptions::default().calls_tolerance_text(), None);
-        assert_eq!(allowing(0, Some(0.0)).calls_tolerance_text(), None);
-        assert_eq!(
-            allowing(1, None).calls_tolerance_text().as_deref(),
-            Some("1 call")
-        );
-        assert_eq!(
-            allowing(0, Some(2.5)).calls_tolerance_text().as_deref(),
-            Some("2.5% of the base")
-        );
-        assert_eq!(
-            allowing(1000, Some(2.0)).calls_tolerance_text().as_deref(),
-            Some("the larger of 1,000 calls and 2% of the base")
         );
     }
 

@@ -2,10 +2,13 @@
 //!
 //! Read two profiles (cProfile/pstats dumps today; more formats plug in under
 //! [`formats`]), align their functions by a normalised key ([`align`]), and
-//! compute what changed in call counts and time ([`diff`]). Renderers in
-//! [`render`] turn the result into a terminal table or versioned JSON
-//! ([`wire`]). [`noise`] marks call-count changes that likely follow the
-//! hash seed rather than the code; [`gate`] and [`snapshot`] judge them.
+//! compute what changed in call counts and time ([`diff`]). [`noise`] marks
+//! call-count changes that likely follow the hash seed rather than the
+//! code; [`gate`] and [`snapshot`] judge them, [`stats`] compares several
+//! runs per side and [`lambda`] prices a change on AWS Lambda. These
+//! analyses return values; a [`render::Report`] gathers what a command
+//! shows, and [`render::write`] turns it into a terminal table, Markdown,
+//! a flame graph or versioned JSON ([`wire`]).
 //!
 //! ```no_run
 //! use profdiff::{diff, input, render};

@@ -340,8 +340,8 @@ impl Profile {
         }
     }
 
-    /// Multiplies every cost (functions, edges, stacks) by `factor`: the
-    /// base side of `diff --normalize`.
+    /// Multiplies every cost (functions, edges, stacks) by `factor` (see
+    /// [`Profile::normalize_to`]).
     pub fn scale_costs(&mut self, factor: f64) {
         for function in &mut self.functions {
             function.self_cost *= factor;
@@ -359,6 +359,24 @@ impl Profile {
         if let Some(declared) = &mut self.declared {
             declared.cost *= factor;
         }
+    }
+
+    /// Scales every cost so this profile's total equals `other`'s, to compare
+    /// the shape of two runs of different length (sampled profiles, say).
+    /// Returns the factor applied. A profile whose total is zero cannot be
+    /// scaled: an [`Error::Input`](crate::Error::Input) naming it. The
+    /// profile's notes are left alone; the caller says that it scaled.
+    pub fn normalize_to(&mut self, other: &Profile) -> crate::Result<f64> {
+        let total = self.total_cost();
+        if total == 0.0 {
+            return Err(crate::Error::Input {
+                path: self.meta.path.clone(),
+                message: "total cost is zero, nothing to normalise".into(),
+            });
+        }
+        let factor = other.total_cost() / total;
+        self.scale_costs(factor);
+        Ok(factor)
     }
 
     /// Edges grouped by callee: `result[callee]` lists indices into `edges`.

@@ -42,6 +42,7 @@ use crate::diff::{FunctionDiff, ProfileDiff};
 
 /// Why a change is likely noise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Noise {
     /// The function's call count follows `PYTHONHASHSEED`.
     HashSeed,
@@ -59,9 +60,6 @@ impl Noise {
 /// The largest change, as a share of the larger count, that is still called
 /// likely hash-seed noise.
 pub const MAX_SHARE: f64 = 0.10;
-
-/// How many function names a note lists before it says "and N more".
-const LISTED: usize = 5;
 
 /// True when the function with this alignment key is a `__hash__` method or
 /// the builtin `hash`, whose call counts follow `PYTHONHASHSEED`.
@@ -118,86 +116,6 @@ pub fn likely_noise(diff: &ProfileDiff) -> Vec<&FunctionDiff> {
         diff.functions.iter().filter(|f| of(f).is_some()).collect();
     flagged.sort_by(|a, b| a.key.cmp(&b.key));
     flagged
-}
-
-/// The note a diff report prints under its summary when the counts of
-/// `flagged` functions ([`likely_noise`]) changed; `None` when there are none.
-pub fn note(flagged: &[&FunctionDiff]) -> Option<String> {
-    note_with(flagged, &|key| key.to_string())
-}
-
-/// [`note`], with each key written by `name` (a Markdown code span, say).
-/// The rest of the text has no Markdown metacharacters.
-pub fn note_with(flagged: &[&FunctionDiff], name: &dyn Fn(&str) -> String) -> Option<String> {
-    if flagged.is_empty() {
-        return None;
-    }
-    let count = flagged.len();
-    let keys: Vec<String> = flagged.iter().map(|f| name(&f.key)).collect();
-    let (counts, functions, follow) = if count == 1 {
-        ("call count", "function", "follows")
-    } else {
-        ("call counts", "functions", "follow")
-    };
-    Some(format!(
-        "{counts} of {count} {functions} that {follow} PYTHONHASHSEED changed ({}); \
-         likely noise: profile with PYTHONHASHSEED=0 or compare several runs (--base/--new)",
-        comma_list(&keys)
-    ))
-}
-
-/// The note under a list of violated call bounds (the gate's, a snapshot
-/// check's) naming the `flagged` ones, those whose change is likely
-/// hash-seed noise ([`hash_seed_noise`]); `None` when there are none.
-/// `remedy` says how to state a tolerance there.
-pub fn violations_note(flagged: &[&str], remedy: &str) -> Option<String> {
-    violations_note_with(flagged, remedy, &|key| key.to_string())
-}
-
-/// [`violations_note`], with each key written by `name`.
-pub fn violations_note_with(
-    flagged: &[&str],
-    remedy: &str,
-    name: &dyn Fn(&str) -> String,
-) -> Option<String> {
-    let mut flagged: Vec<String> = flagged.iter().map(|key| name(key)).collect();
-    flagged.dedup();
-    if flagged.is_empty() {
-        return None;
-    }
-    let (verb, pronoun) = if flagged.len() == 1 {
-        ("follows", "its count")
-    } else {
-        ("follow", "their counts")
-    };
-    Some(format!(
-        "{} {verb} PYTHONHASHSEED: {pronoun} likely changed with the hash seed, not the code; \
-         profile with PYTHONHASHSEED=0, or {remedy}",
-        prose_list(&flagged)
-    ))
-}
-
-/// `a, b, c` (for a list in parentheses): at most [`LISTED`] names, then
-/// `and N more`.
-fn comma_list(names: &[String]) -> String {
-    let shown = &names[..names.len().min(LISTED)];
-    let mut text = shown.join(", ");
-    if names.len() > shown.len() {
-        text.push_str(&format!(" and {} more", names.len() - shown.len()));
-    }
-    text
-}
-
-/// `a`, `a and b`, `a, b and c`; beyond [`LISTED`] names, `a, …, e and N more`.
-fn prose_list(names: &[String]) -> String {
-    if names.len() > LISTED {
-        return comma_list(names);
-    }
-    match names.split_last() {
-        Some((last, [])) => last.to_string(),
-        Some((last, init)) => format!("{} and {last}", init.join(", ")),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]
@@ -275,53 +193,5 @@ mod tests {
         assert!(!hash_seed_noise("{hash}", 100, 100));
         assert!(!hash_seed_noise("app.py:hash", 100, 99));
         assert_eq!(Noise::HashSeed.name(), "hash_seed");
-    }
-
-    #[test]
-    fn notes_name_the_functions() {
-        let rows = [
-            row("{built-in method builtins.hash}", Some(4014), Some(4056)),
-            row("enum.py:__hash__", Some(2986), Some(3028)),
-        ];
-        assert_eq!(note(&[]), None);
-        assert_eq!(
-            note(&[&rows[1], &rows[0]]).unwrap(),
-            "call counts of 2 functions that follow PYTHONHASHSEED changed \
-             (enum.py:__hash__, {built-in method builtins.hash}); likely noise: \
-             profile with PYTHONHASHSEED=0 or compare several runs (--base/--new)"
-        );
-        assert!(note(&[&rows[1]])
-            .unwrap()
-            .starts_with("call count of 1 function that follows PYTHONHASHSEED changed"));
-        assert_eq!(
-            note_with(&[&rows[1]], &|key| format!("`{key}`"))
-                .unwrap()
-                .split_once(';')
-                .unwrap()
-                .0,
-            "call count of 1 function that follows PYTHONHASHSEED changed (`enum.py:__hash__`)"
-        );
-        let many: Vec<FunctionDiff> = (1..=7)
-            .map(|n| row(&format!("t.py:__hash__#{n}"), Some(10), Some(11)))
-            .collect();
-        let refs: Vec<&FunctionDiff> = many.iter().collect();
-        assert!(note(&refs).unwrap().contains(
-            "(t.py:__hash__#1, t.py:__hash__#2, t.py:__hash__#3, t.py:__hash__#4, \
-             t.py:__hash__#5 and 2 more)"
-        ));
-
-        assert_eq!(violations_note(&[], "x"), None);
-        assert_eq!(
-            violations_note(&["enum.py:__hash__"], "state a tolerance").unwrap(),
-            "enum.py:__hash__ follows PYTHONHASHSEED: its count likely changed with the hash \
-             seed, not the code; profile with PYTHONHASHSEED=0, or state a tolerance"
-        );
-        assert!(
-            violations_note(&["a.py:__hash__", "{hash}", "b.py:__hash__"], "x")
-                .unwrap()
-                .starts_with(
-                    "a.py:__hash__, {hash} and b.py:__hash__ follow PYTHONHASHSEED: their counts"
-                )
-        );
     }
 }

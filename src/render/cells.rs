@@ -5,14 +5,17 @@ use super::units;
 use crate::diff::{Change, Count, FunctionDiff};
 use crate::model::Unit;
 
+/// Between a base and a new value.
 pub const ARROW: &str = " → ";
 /// A side where the function (or the number) does not exist.
 pub const ABSENT: &str = "—";
 
+/// One side's cost, or [`ABSENT`].
 pub fn side_cost(value: Option<f64>, unit: &Unit) -> String {
     value.map_or_else(|| ABSENT.to_string(), |v| units::cost(v, unit))
 }
 
+/// One side's count, grouped (`1,234`), or [`ABSENT`].
 pub fn side_count(value: Option<Count>) -> String {
     value.map_or_else(|| ABSENT.to_string(), |c| units::grouped(c.0 as i128))
 }

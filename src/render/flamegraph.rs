@@ -29,7 +29,7 @@
 //!   cannot be rebuilt.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{self, Write};
 
 use inferno::flamegraph::{self, Options};
 
@@ -55,126 +55,177 @@ pub struct FlameGraphOptions {
     pub align: AlignOptions,
 }
 
-/// Writes a differential flame graph of `base` → `new` as SVG.
+/// A differential flame graph, checked and folded, ready to draw: the two
+/// profiles' stacks as `stack base new` lines in whole units (see the
+/// module docs). Building it is where a flame graph can fail; drawing it
+/// ([`write()`]) only writes.
+#[derive(Debug, Clone)]
+pub struct FlameGraphReport {
+    /// Sorted `stack before after` lines (`stack after before` with
+    /// [`FlameGraphOptions::base_widths`]).
+    lines: Vec<String>,
+    count_name: String,
+    title: String,
+    subtitle: String,
+    width: Option<usize>,
+    base_widths: bool,
+}
+
+impl FlameGraphReport {
+    /// Folds the stacks of `base` → `new`. Refuses a profile without stacks
+    /// (pstats, callgrind), profiles in different units, and stacks with
+    /// nothing to draw.
+    pub fn new(base: &Profile, new: &Profile, options: &FlameGraphOptions) -> Result<Self, Error> {
+        for profile in [base, new] {
+            if profile.stacks.is_empty() {
+                return Err(no_stacks(profile));
+            }
+        }
+        if base.meta.unit != new.meta.unit {
+            return Err(Error::Usage(format!(
+                "cannot draw one flame graph from {} in {} and {} in {}{}",
+                base.meta.path,
+                base.meta.unit,
+                new.meta.path,
+                new.meta.unit,
+                if base.meta.unit == Unit::Samples || new.meta.unit == Unit::Samples {
+                    "; give --sample-rate so samples become seconds"
+                } else {
+                    ""
+                }
+            )));
+        }
+
+        let [base_labels, new_labels] = labels(base, new, &options.align);
+        let mut lines: HashMap<String, [f64; 2]> = HashMap::new();
+        let base_total = stack_total(base);
+        let new_total = stack_total(new);
+        let base_scale = if options.normalize && base_total > 0.0 {
+            new_total / base_total
+        } else {
+            1.0
+        };
+        for (side, profile, labels, scale) in [
+            (0, base, &base_labels, base_scale),
+            (1, new, &new_labels, 1.0),
+        ] {
+            let mut stack = String::new();
+            for entry in &profile.stacks {
+                stack.clear();
+                for (index, &frame) in entry.frames.iter().enumerate() {
+                    if index > 0 {
+                        stack.push(';');
+                    }
+                    stack.push_str(labels.get(frame).map_or("?", String::as_str));
+                }
+                if stack.is_empty() {
+                    continue;
+                }
+                match lines.get_mut(stack.as_str()) {
+                    Some(costs) => costs[side] += entry.cost * scale,
+                    None => {
+                        let mut costs = [0.0; 2];
+                        costs[side] = entry.cost * scale;
+                        lines.insert(stack.clone(), costs);
+                    }
+                }
+            }
+        }
+
+        let (multiplier, count_name) = integer_units(
+            &new.meta.unit,
+            base_total.max(new_total),
+            lines.values().flatten(),
+        );
+        // The width drawn: the last count of each line, as inferno sums it.
+        let mut drawn: u64 = 0;
+        let mut folded: Vec<String> = Vec::with_capacity(lines.len());
+        for (stack, [before, after]) in lines {
+            let before = to_count(before, multiplier);
+            let after = to_count(after, multiplier);
+            if before == 0 && after == 0 {
+                continue;
+            }
+            folded.push(if options.base_widths {
+                drawn = drawn.saturating_add(before);
+                format!("{stack} {after} {before}")
+            } else {
+                drawn = drawn.saturating_add(after);
+                format!("{stack} {before} {after}")
+            });
+        }
+        if folded.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} and {} have no cost to draw",
+                base.meta.path, new.meta.path
+            )));
+        }
+        if drawn == 0 {
+            // inferno refuses a graph of no width, after writing an error
+            // page; refuse it here, before any output, in inferno's words.
+            return Err(draw_error(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "No stack counts found",
+            )));
+        }
+        folded.sort_unstable();
+
+        Ok(FlameGraphReport {
+            lines: folded,
+            count_name,
+            title: options
+                .title
+                .clone()
+                .unwrap_or_else(|| "Differential flame graph".to_string()),
+            subtitle: format!(
+                "{} \u{2192} {}: red grew, blue shrank; widths from {}{}",
+                base.meta.path,
+                new.meta.path,
+                if options.base_widths { "base" } else { "new" },
+                if options.normalize {
+                    "; base normalised to the new total"
+                } else {
+                    ""
+                }
+            ),
+            width: options.width,
+            base_widths: options.base_widths,
+        })
+    }
+}
+
+/// Draws the flame graph as SVG.
+pub fn write(out: &mut dyn Write, report: &FlameGraphReport) -> io::Result<()> {
+    let mut inferno = Options::default();
+    inferno.title = report.title.clone();
+    inferno.subtitle = Some(report.subtitle.clone());
+    inferno.count_name = report.count_name.clone();
+    inferno.image_width = report.width;
+    // With widths from the base, the lines are `stack new base`; negating
+    // keeps red meaning "grew".
+    inferno.negate_differentials = report.base_widths;
+    // Already sorted.
+    inferno.no_sort = true;
+    flamegraph::from_lines(&mut inferno, report.lines.iter().map(String::as_str), out)
+}
+
+/// Writes a differential flame graph of `base` → `new` as SVG: a
+/// [`FlameGraphReport`], drawn.
 pub fn write_diff(
     base: &Profile,
     new: &Profile,
     out: &mut dyn Write,
     options: &FlameGraphOptions,
 ) -> Result<(), Error> {
-    for profile in [base, new] {
-        if profile.stacks.is_empty() {
-            return Err(no_stacks(profile));
-        }
-    }
-    if base.meta.unit != new.meta.unit {
-        return Err(Error::Usage(format!(
-            "cannot draw one flame graph from {} in {} and {} in {}{}",
-            base.meta.path,
-            base.meta.unit,
-            new.meta.path,
-            new.meta.unit,
-            if base.meta.unit == Unit::Samples || new.meta.unit == Unit::Samples {
-                "; give --sample-rate so samples become seconds"
-            } else {
-                ""
-            }
-        )));
-    }
+    let report = FlameGraphReport::new(base, new, options)?;
+    write(out, &report).map_err(draw_error)
+}
 
-    let [base_labels, new_labels] = labels(base, new, &options.align);
-    let mut lines: HashMap<String, [f64; 2]> = HashMap::new();
-    let base_total = stack_total(base);
-    let new_total = stack_total(new);
-    let base_scale = if options.normalize && base_total > 0.0 {
-        new_total / base_total
-    } else {
-        1.0
-    };
-    for (side, profile, labels, scale) in [
-        (0, base, &base_labels, base_scale),
-        (1, new, &new_labels, 1.0),
-    ] {
-        let mut stack = String::new();
-        for entry in &profile.stacks {
-            stack.clear();
-            for (index, &frame) in entry.frames.iter().enumerate() {
-                if index > 0 {
-                    stack.push(';');
-                }
-                stack.push_str(labels.get(frame).map_or("?", String::as_str));
-            }
-            if stack.is_empty() {
-                continue;
-            }
-            match lines.get_mut(stack.as_str()) {
-                Some(costs) => costs[side] += entry.cost * scale,
-                None => {
-                    let mut costs = [0.0; 2];
-                    costs[side] = entry.cost * scale;
-                    lines.insert(stack.clone(), costs);
-                }
-            }
-        }
+fn draw_error(source: io::Error) -> Error {
+    Error::Io {
+        path: "flame graph output".to_string(),
+        source,
     }
-
-    let (multiplier, count_name) = integer_units(
-        &new.meta.unit,
-        base_total.max(new_total),
-        lines.values().flatten(),
-    );
-    let mut folded: Vec<String> = lines
-        .into_iter()
-        .filter_map(|(stack, [before, after])| {
-            let before = to_count(before, multiplier);
-            let after = to_count(after, multiplier);
-            if before == 0 && after == 0 {
-                return None;
-            }
-            Some(if options.base_widths {
-                format!("{stack} {after} {before}")
-            } else {
-                format!("{stack} {before} {after}")
-            })
-        })
-        .collect();
-    if folded.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} and {} have no cost to draw",
-            base.meta.path, new.meta.path
-        )));
-    }
-    folded.sort_unstable();
-
-    let mut inferno = Options::default();
-    inferno.title = options
-        .title
-        .clone()
-        .unwrap_or_else(|| "Differential flame graph".to_string());
-    inferno.subtitle = Some(format!(
-        "{} \u{2192} {}: red grew, blue shrank; widths from {}{}",
-        base.meta.path,
-        new.meta.path,
-        if options.base_widths { "base" } else { "new" },
-        if options.normalize {
-            "; base normalised to the new total"
-        } else {
-            ""
-        }
-    ));
-    inferno.count_name = count_name;
-    inferno.image_width = options.width;
-    // With widths from the base, the lines are `stack new base`; negating
-    // keeps red meaning "grew".
-    inferno.negate_differentials = options.base_widths;
-    // Already sorted above.
-    inferno.no_sort = true;
-    flamegraph::from_lines(&mut inferno, folded.iter().map(String::as_str), out).map_err(|source| {
-        Error::Io {
-            path: "flame graph output".to_string(),
-            source,
-        }
-    })
 }
 
 fn no_stacks(profile: &Profile) -> Error {

@@ -1,9 +1,12 @@
-//! JSON output: converts reports into the [`crate::wire`] types.
+//! JSON output: converts reports into the versioned [`crate::wire`] types
+//! (the runs report is in `runs_json.rs`, sharing the sections here).
 
 use std::io::{self, Write};
 
 use super::{DiffReport, ShowReport};
 use crate::diff::{self, Count};
+use crate::gate::GateVerdict;
+use crate::lambda::{self, CostDiff, CostEstimate, Pricing};
 use crate::model::{Profile, Unit};
 use crate::wire;
 
@@ -51,6 +54,7 @@ fn caller_changes(callers: &[diff::CallerDiff], unit: &Unit) -> Vec<wire::Caller
         .collect()
 }
 
+/// The `base`/`new`/`profile` section: what a profile is and its totals.
 pub fn profile_info(profile: &Profile) -> wire::ProfileInfo {
     let meta = &profile.meta;
     let (total_time, total_cost) = by_unit(&meta.unit, profile.total_cost());
@@ -69,6 +73,8 @@ pub fn profile_info(profile: &Profile) -> wire::ProfileInfo {
     }
 }
 
+/// The document of a diff: profiles, summary, rows, and the verdict and
+/// Lambda sections when the report has them.
 pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
     let diff = report.diff;
     let unit = &diff.unit;
@@ -130,17 +136,21 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
                 .notes
                 .iter()
                 .cloned()
-                .chain(crate::noise::note(&report.likely_noise))
+                .chain(super::notes::likely_noise(
+                    &report.likely_noise,
+                    &report.hints,
+                    &|key| key.to_string(),
+                ))
                 .collect(),
         },
         functions,
         verdict: report.verdict.map(verdict),
-        lambda: None,
+        lambda: report.lambda.map(lambda_diff),
     }
 }
 
 /// The gate's verdict in wire form.
-pub fn verdict(verdict: &crate::gate::Verdict) -> wire::Verdict {
+pub fn verdict(verdict: &GateVerdict) -> wire::Verdict {
     wire::Verdict {
         regressed: verdict.regressed,
         violations: verdict
@@ -157,6 +167,8 @@ pub fn verdict(verdict: &crate::gate::Verdict) -> wire::Verdict {
     }
 }
 
+/// The document of one profile: the profile, its rows, and the Lambda
+/// section when the report has one.
 pub fn show_document(report: &ShowReport<'_>) -> wire::ShowDocument {
     let profile = report.profile;
     let unit = &profile.meta.unit;
@@ -186,16 +198,88 @@ pub fn show_document(report: &ShowReport<'_>) -> wire::ShowDocument {
                 }
             })
             .collect(),
-        lambda: None,
+        lambda: report.lambda.map(lambda_estimate),
     }
 }
 
+/// Writes [`diff_document`] as pretty JSON.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &diff_document(report))?;
     writeln!(out)
 }
 
+/// Writes [`show_document`] as pretty JSON.
 pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &show_document(report))?;
     writeln!(out)
+}
+
+fn lambda_settings(p: &Pricing) -> wire::LambdaSettings {
+    wire::LambdaSettings {
+        memory_mb: p.memory_mb,
+        arch: p.arch.name().to_string(),
+        billing_granularity_ms: p.billing_granularity_ms,
+        price_per_gb_second: p.price_per_gb_second,
+        price_per_request: p.price_per_request,
+        cpu_scale: p.cpu_scale,
+        cold_start_rate: p.cold_start_rate,
+    }
+}
+
+fn lambda_estimate_side(e: &CostEstimate) -> wire::LambdaEstimate {
+    wire::LambdaEstimate {
+        entry: wire::LambdaEntry {
+            key: e.entry.key.clone(),
+            display: e.entry.display.clone(),
+            source: e.entry.source.name().to_string(),
+        },
+        invocations: e.invocations,
+        local_seconds: e.local_seconds,
+        duration_ms: e.duration_ms,
+        billed_duration_ms: e.billed_ms,
+        cost_per_million: wire::LambdaMoney {
+            requests: e.cost.requests,
+            duration: e.cost.duration,
+            init: e.cost.init,
+            total: e.cost.total,
+        },
+        init: e.init.as_ref().map(|i| wire::LambdaInit {
+            module: i.module.clone(),
+            local_seconds: i.local_seconds,
+            duration_ms: i.duration_ms,
+            billed_duration_ms: i.billed_ms,
+            cost_per_million_cold_starts: i.cost_per_million_cold_starts,
+        }),
+        notes: e.notes.clone(),
+    }
+}
+
+/// The `"lambda"` JSON section of a comparison.
+pub fn lambda_diff(diff: &CostDiff) -> wire::LambdaCost {
+    wire::LambdaCost {
+        settings: lambda_settings(&diff.pricing),
+        estimate: None,
+        base: Some(lambda_estimate_side(&diff.base)),
+        new: Some(lambda_estimate_side(&diff.new)),
+        delta: Some(wire::LambdaDelta {
+            duration_ms: diff.new.duration_ms - diff.base.duration_ms,
+            billed_duration_ms: diff.new.billed_ms - diff.base.billed_ms,
+            cost_per_million: diff.delta_per_million(),
+            pct: diff.pct(),
+            init_ms: diff.init_delta_ms(),
+        }),
+        caveats: lambda::CAVEATS.to_string(),
+    }
+}
+
+/// The `"lambda"` JSON section of one profile.
+pub fn lambda_estimate(estimate: &CostEstimate) -> wire::LambdaCost {
+    wire::LambdaCost {
+        settings: lambda_settings(&estimate.pricing),
+        estimate: Some(lambda_estimate_side(estimate)),
+        base: None,
+        new: None,
+        delta: None,
+        caveats: lambda::CAVEATS.to_string(),
+    }
 }

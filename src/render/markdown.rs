@@ -19,14 +19,18 @@ use super::cells::{
     calls_change, cost_change, cost_delta, count_change, inclusive_change, side_cost, side_count,
     ARROW,
 };
+use super::gate;
+use super::table::Style;
 use super::units;
 use super::DiffReport;
+use super::Hints;
 use crate::diff::{CallerDiff, Change, FunctionDiff, Status};
-use crate::gate::{self, Verdict};
+use crate::gate::{GateVerdict, TOTAL_KEY};
 use crate::model::{Profile, Unit};
 
 /// Writes the report. The verdict comes from [`DiffReport::verdict`]; without
-/// one the headline is the total time change.
+/// one the headline is the total time change. A Lambda estimate
+/// ([`DiffReport::lambda`]) follows the changes as a code block.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()> {
     let diff = report.diff;
     let unit = &diff.unit;
@@ -107,23 +111,29 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
         writeln!(out)?;
         writeln!(out, "> **Note**: {}", escape_text(note))?;
     }
-    if let Some(note) = crate::noise::note_with(&report.likely_noise, &code) {
+    if let Some(note) = super::notes::likely_noise(&report.likely_noise, &report.hints, &code) {
         writeln!(out)?;
         writeln!(out, "> **Note**: {note}")?;
     }
 
     if let Some(verdict) = report.verdict.filter(|v| v.regressed) {
         writeln!(out)?;
-        write_violations(out, verdict)?;
+        write_violations(out, verdict, &report.hints)?;
     }
 
     writeln!(out)?;
     write_changes(out, report)?;
+    if let Some(cost) = report.lambda {
+        // The estimate's text as it reads in a terminal, in a code block.
+        writeln!(out, "\n```")?;
+        super::lambda::write_text(out, cost, Style::default())?;
+        writeln!(out, "```")?;
+    }
     Ok(())
 }
 
 /// `**❌ Regression**: 2 rules violated (checked …)` or `**✅ No regression** (…)`.
-pub fn verdict_line(verdict: &Verdict) -> String {
+pub fn verdict_line(verdict: &GateVerdict) -> String {
     if verdict.regressed {
         let count = verdict.violations.len();
         format!(
@@ -136,14 +146,14 @@ pub fn verdict_line(verdict: &Verdict) -> String {
     }
 }
 
-fn write_violations(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
+fn write_violations(out: &mut dyn Write, verdict: &GateVerdict, hints: &Hints) -> io::Result<()> {
     writeln!(out, "#### Violations")?;
     writeln!(out)?;
     writeln!(out, "| rule | base | new | limit | excess | function |")?;
     writeln!(out, "|:--|--:|--:|--:|--:|:--|")?;
     for violation in &verdict.violations {
         let (base, new, limit) = gate::violation_numbers(violation, &verdict.unit);
-        let function = if violation.key == gate::TOTAL_KEY {
+        let function = if violation.key == TOTAL_KEY {
             "whole profile".to_string()
         } else {
             code(&violation.display)
@@ -155,7 +165,7 @@ fn write_violations(out: &mut dyn Write, verdict: &Verdict) -> io::Result<()> {
             gate::excess(violation, &verdict.unit)
         )?;
     }
-    if let Some(note) = gate::hash_seed_note(verdict, &code) {
+    if let Some(note) = gate::hash_seed_note(verdict, hints, &code) {
         writeln!(out)?;
         writeln!(out, "> **Note**: {note}")?;
     }

@@ -1,52 +1,227 @@
-//! Renderers. Each writes to `impl Write` from a report value built here; none
-//! decides colour or reads the environment (see [`table::Style`]).
+//! Rendering: one report value in, text, JSON, Markdown or SVG out.
+//!
+//! A command builds one [`Report`] holding every section it prints (the
+//! function table with its rows already selected, the gate's verdict, the
+//! Lambda estimate, notes) from the analyses' values, and [`write()`] turns it
+//! into the chosen [`OutputFormat`]. The analyses ([`crate::diff`],
+//! [`crate::gate`], [`crate::stats`], [`crate::lambda`], [`crate::noise`],
+//! [`crate::snapshot`]) return values and know nothing of this module.
+//!
+//! One file per format and per section: `text.rs` and `markdown.rs` (diff
+//! and show tables), `json.rs` (through the versioned [`crate::wire`]
+//! types), `flamegraph.rs` (SVG), `runs_text.rs`/`runs_json.rs` (several
+//! runs per side), `lambda.rs` (the estimate's text), `gate.rs` (the
+//! verdict's text, which the CLI prints on stderr) and `snapshot.rs` (a
+//! failed snapshot check). `table.rs`, `cells.rs` and `units.rs` are the
+//! shared pieces. Every renderer writes to a `dyn Write`; none decides
+//! colour or reads the environment ([`Style`] is decided once, at the edge).
 
 pub mod cells;
 pub mod flamegraph;
+pub mod gate;
 pub mod json;
+pub mod lambda;
 pub mod markdown;
+pub(crate) mod notes;
+pub mod runs_json;
+pub mod runs_text;
+pub mod snapshot;
 pub mod table;
 pub mod text;
 pub mod units;
 
+use std::fmt;
+use std::io::{self, Write};
+
 use crate::align::{self, AlignOptions};
 use crate::diff::{FunctionDiff, ProfileDiff, SortKey};
 use crate::filter::Filter;
+use crate::gate::GateVerdict;
+use crate::lambda::{CostDiff, CostEstimate};
 use crate::model::{FunctionId, Profile};
+use crate::stats::{FunctionRuns, RunsDiff};
+
+pub use flamegraph::FlameGraphReport;
+pub use table::Style;
 
 /// Output formats, chosen once on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum OutputFormat {
+    /// A table for the terminal (colour and width from [`Style`]).
     #[default]
     Text,
+    /// Versioned JSON ([`crate::wire`]).
     Json,
+    /// A compact report for pull requests (diff only).
     Markdown,
     /// Differential flame graph SVG (diff of stack-bearing profiles only).
     Flamegraph,
 }
 
-/// Everything a diff renderer needs: the diff, both profiles' metadata, and
-/// the rows selected for display (already sorted, filtered and cut to `--top`).
+impl OutputFormat {
+    /// Stable name, as on the command line (`text`, `json`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Text => "text",
+            OutputFormat::Json => "json",
+            OutputFormat::Markdown => "markdown",
+            OutputFormat::Flamegraph => "flamegraph",
+        }
+    }
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything one command prints, in one value: [`write()`] renders it.
 #[derive(Debug)]
+#[non_exhaustive]
+pub enum Report<'a> {
+    /// Two profiles compared (`diff BASE NEW`): text, JSON or Markdown.
+    Diff(DiffReport<'a>),
+    /// One profile (`show`): text or JSON.
+    Show(ShowReport<'a>),
+    /// Several runs per side compared (`diff --base … --new …`): text or
+    /// JSON.
+    Runs(RunsReport<'a>),
+    /// A differential flame graph: SVG ([`OutputFormat::Flamegraph`]).
+    FlameGraph(FlameGraphReport),
+}
+
+impl Report<'_> {
+    /// What kind of report this is, for messages: `diff`, `show`, `runs`,
+    /// `flame graph`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Report::Diff(_) => "diff",
+            Report::Show(_) => "show",
+            Report::Runs(_) => "runs",
+            Report::FlameGraph(_) => "flame graph",
+        }
+    }
+
+    /// Whether [`write()`] can render this report in `format`.
+    pub fn supports(&self, format: OutputFormat) -> bool {
+        matches!(
+            (self, format),
+            (
+                Report::Diff(_),
+                OutputFormat::Text | OutputFormat::Json | OutputFormat::Markdown
+            ) | (
+                Report::Show(_) | Report::Runs(_),
+                OutputFormat::Text | OutputFormat::Json
+            ) | (Report::FlameGraph(_), OutputFormat::Flamegraph)
+        )
+    }
+}
+
+impl<'a> From<DiffReport<'a>> for Report<'a> {
+    fn from(report: DiffReport<'a>) -> Self {
+        Report::Diff(report)
+    }
+}
+
+impl<'a> From<ShowReport<'a>> for Report<'a> {
+    fn from(report: ShowReport<'a>) -> Self {
+        Report::Show(report)
+    }
+}
+
+impl<'a> From<RunsReport<'a>> for Report<'a> {
+    fn from(report: RunsReport<'a>) -> Self {
+        Report::Runs(report)
+    }
+}
+
+impl From<FlameGraphReport> for Report<'_> {
+    fn from(report: FlameGraphReport) -> Self {
+        Report::FlameGraph(report)
+    }
+}
+
+/// Writes `report` as `format`: the one entry point for every output. A
+/// pairing the report does not support ([`Report::supports`]: a show report
+/// as Markdown, say) is an [`io::ErrorKind::Unsupported`] error and writes
+/// nothing. `style` matters to text only (Markdown and JSON never colour).
+pub fn write(
+    report: &Report<'_>,
+    format: OutputFormat,
+    out: &mut dyn Write,
+    style: Style,
+) -> io::Result<()> {
+    match (report, format) {
+        (Report::Diff(report), OutputFormat::Text) => text::write_diff(out, report, style),
+        (Report::Diff(report), OutputFormat::Json) => json::write_diff(out, report),
+        (Report::Diff(report), OutputFormat::Markdown) => markdown::write_diff(out, report),
+        (Report::Show(report), OutputFormat::Text) => text::write_show(out, report, style),
+        (Report::Show(report), OutputFormat::Json) => json::write_show(out, report),
+        (Report::Runs(report), OutputFormat::Text) => runs_text::write(out, report, style),
+        (Report::Runs(report), OutputFormat::Json) => runs_json::write(out, report),
+        (Report::FlameGraph(report), OutputFormat::Flamegraph) => flamegraph::write(out, report),
+        (report, format) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("a {} report cannot be written as {format}", report.kind()),
+        )),
+    }
+}
+
+/// How the reader can act on a note, in the words of the program that shows
+/// the report: a command line names its flags, a library user's program its
+/// own settings. Without a hint a note says what to do in plain words
+/// ("compare several runs", "allow for it with a calls tolerance").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Hints {
+    /// How to compare several runs per side, written in parentheses after
+    /// "compare several runs" (the CLI: `--base/--new`).
+    pub several_runs: Option<&'static str>,
+    /// How to let the regression gate accept call-count growth, written after
+    /// "allow for it with" (the CLI: `--max-calls-increase-pct or
+    /// --max-calls-increase`). Default: "a calls tolerance".
+    pub calls_tolerance: Option<&'static str>,
+}
+
+/// Two profiles compared: the diff, both profiles' metadata, the rows
+/// selected for display (already sorted, filtered and cut to the top N),
+/// and the sections that go with them.
+#[derive(Debug)]
+#[non_exhaustive]
 pub struct DiffReport<'a> {
+    /// The base profile.
     pub base: &'a Profile,
+    /// The new profile.
     pub new: &'a Profile,
+    /// The comparison.
     pub diff: &'a ProfileDiff,
+    /// The rows shown, in order.
     pub rows: Vec<&'a FunctionDiff>,
-    /// Rows that passed the filters, before `--top` cut them.
+    /// Rows that passed the filters, before the top N cut them.
     pub matching: usize,
+    /// Show each row's callers in the text table (JSON and Markdown show
+    /// whatever callers the diff holds).
     pub show_callers: bool,
     /// The regression gate's verdict, when one was asked for; renderers
-    /// include it (JSON `verdict`, the Markdown headline).
-    pub verdict: Option<&'a crate::gate::Verdict>,
+    /// include it (JSON `verdict`, the Markdown headline and violations).
+    pub verdict: Option<&'a GateVerdict>,
+    /// The Lambda cost of both sides, when asked for: text after the table,
+    /// JSON `lambda`, Markdown in a code block at the end.
+    pub lambda: Option<&'a CostDiff>,
     /// Functions that passed the filters whose call-count change likely
     /// follows the hash seed ([`crate::noise::likely_noise`]), in key order,
     /// whether or not `--top` shows them; renderers add a note.
     pub likely_noise: Vec<&'a FunctionDiff>,
+    /// How notes tell the reader to act, in the words of whoever shows the
+    /// report. Default: none.
+    pub hints: Hints,
 }
 
 impl<'a> DiffReport<'a> {
-    /// Selects rows of an already sorted diff. `top: None` keeps every row.
+    /// Selects rows of an already sorted diff: those the filter passes, the
+    /// first `top` of them (`None` keeps every row).
     pub fn new(
         base: &'a Profile,
         new: &'a Profile,
@@ -76,7 +251,9 @@ impl<'a> DiffReport<'a> {
             matching: count,
             show_callers: false,
             verdict: None,
+            lambda: None,
             likely_noise,
+            hints: Hints::default(),
         }
     }
 }
@@ -84,20 +261,33 @@ impl<'a> DiffReport<'a> {
 /// One function of a single-profile table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShowRow {
+    /// The function in the profile.
     pub id: FunctionId,
+    /// Its alignment key.
     pub key: String,
+    /// Its pstats-like label.
     pub display: String,
 }
 
-/// A single profile with the rows selected for display.
+/// A single profile with the rows selected for display, and the sections
+/// that go with them.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ShowReport<'a> {
+    /// The profile.
     pub profile: &'a Profile,
+    /// The rows shown, in order.
     pub rows: Vec<ShowRow>,
+    /// Rows that passed the filters, before the top N cut them.
     pub matching: usize,
+    /// The Lambda cost of the profile, when asked for: text after the
+    /// table, JSON `lambda`.
+    pub lambda: Option<&'a CostEstimate>,
 }
 
 impl<'a> ShowReport<'a> {
+    /// Selects, sorts (largest `sort` value first, then by key) and cuts the
+    /// rows of one profile. `top: None` keeps every row.
     pub fn new(
         profile: &'a Profile,
         align_options: &AlignOptions,
@@ -159,6 +349,39 @@ impl<'a> ShowReport<'a> {
             profile,
             rows,
             matching,
+            lambda: None,
+        }
+    }
+}
+
+/// Several runs per side compared, with the rows selected for display and
+/// the sections that go with them. The summary counts are of
+/// `diff.functions`, so a caller that filters drops functions from the
+/// diff first (and sorts it, [`crate::stats::sort_functions`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RunsReport<'a> {
+    /// The comparison.
+    pub diff: &'a RunsDiff,
+    /// The rows shown: the first of `diff.functions`.
+    pub rows: Vec<&'a FunctionRuns>,
+    /// The regression gate's verdict, when one was asked for (JSON
+    /// `verdict`).
+    pub verdict: Option<&'a GateVerdict>,
+    /// The Lambda cost of both sides, when asked for: text after the table,
+    /// JSON `lambda`.
+    pub lambda: Option<&'a CostDiff>,
+}
+
+impl<'a> RunsReport<'a> {
+    /// Shows the first `top` functions of the diff; `None` shows all.
+    pub fn new(diff: &'a RunsDiff, top: Option<usize>) -> Self {
+        let shown = top.unwrap_or(usize::MAX).min(diff.functions.len());
+        RunsReport {
+            diff,
+            rows: diff.functions[..shown].iter().collect(),
+            verdict: None,
+            lambda: None,
         }
     }
 }

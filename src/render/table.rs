@@ -8,6 +8,7 @@ use owo_colors::OwoColorize;
 /// What a cell means, which decides its colour when colour is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tone {
+    /// No colour.
     #[default]
     Plain,
     /// Got worse (more time, more calls): red.
@@ -20,13 +21,17 @@ pub enum Tone {
     Header,
 }
 
+/// One cell of a [`Table`].
 #[derive(Debug, Clone, Default)]
 pub struct Cell {
+    /// What it says.
     pub text: String,
+    /// What it means, for colour.
     pub tone: Tone,
 }
 
 impl Cell {
+    /// A cell with a tone.
     pub fn new(text: impl Into<String>, tone: Tone) -> Self {
         Cell {
             text: text.into(),
@@ -34,14 +39,18 @@ impl Cell {
         }
     }
 
+    /// A cell without colour.
     pub fn plain(text: impl Into<String>) -> Self {
         Cell::new(text, Tone::Plain)
     }
 }
 
+/// How a column lines up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
+    /// Text, padded on the right.
     Left,
+    /// Numbers, padded on the left.
     Right,
 }
 
@@ -49,13 +58,18 @@ pub enum Align {
 /// fit the terminal.
 #[derive(Debug, Clone)]
 pub struct Table {
+    /// One per column.
     pub aligns: Vec<Align>,
+    /// The rows, header included.
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// Output settings decided once at the edge.
+/// Output settings decided once at the edge (the terminal, `NO_COLOR`,
+/// `--color`, `--width`); the default is plain and unshortened, for pipes,
+/// files and tests.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
+    /// Colour the text with ANSI codes.
     pub color: bool,
     /// Terminal width; `None` never shortens names (pipes, files, tests).
     pub width: Option<usize>,
@@ -64,6 +78,7 @@ pub struct Style {
 const GAP: &str = "  ";
 
 impl Table {
+    /// An empty table with these columns.
     pub fn new(aligns: Vec<Align>) -> Self {
         Table {
             aligns,
@@ -71,10 +86,13 @@ impl Table {
         }
     }
 
+    /// Adds a row.
     pub fn push(&mut self, row: Vec<Cell>) {
         self.rows.push(row);
     }
 
+    /// Writes the rows, padded to line up; names in the last column are
+    /// shortened in the middle to fit [`Style::width`].
     pub fn write(&self, out: &mut dyn Write, style: Style) -> io::Result<()> {
         let columns = self.aligns.len();
         let mut widths = vec![0usize; columns];

@@ -1,4 +1,5 @@
-//! The terminal views: the diff table and the single-profile table.
+//! The terminal views: the diff table and the single-profile table, each
+//! followed by the Lambda estimate when the report has one.
 
 use std::io::{self, Write};
 
@@ -9,7 +10,8 @@ use super::{DiffReport, ShowReport};
 use crate::diff::{CallerDiff, Change, FunctionDiff, Status};
 use crate::model::{Profile, Unit};
 
-/// Writes the diff report: a summary header, then one row per function.
+/// Writes the diff report: a summary header, then one row per function,
+/// then the Lambda estimate.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) -> io::Result<()> {
     let diff = report.diff;
     let unit = &diff.unit;
@@ -78,12 +80,11 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
             writeln!(out, "note: {}: {note}", profile.meta.path)?;
         }
     }
-    for note in diff
-        .notes
-        .iter()
-        .cloned()
-        .chain(crate::noise::note(&report.likely_noise))
-    {
+    for note in diff.notes.iter().cloned().chain(super::notes::likely_noise(
+        &report.likely_noise,
+        &report.hints,
+        &|key| key.to_string(),
+    )) {
         writeln!(out, "note: {note}")?;
     }
     writeln!(out)?;
@@ -136,6 +137,10 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
                 style.color
             )
         )?;
+    }
+    if let Some(cost) = report.lambda {
+        writeln!(out)?;
+        super::lambda::write_text(out, cost, style)?;
     }
     Ok(())
 }
@@ -249,7 +254,7 @@ fn profile_summary(profile: &Profile) -> String {
     parts.join(", ")
 }
 
-/// Writes one profile as a pstats-like table.
+/// Writes one profile as a pstats-like table, then the Lambda estimate.
 pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) -> io::Result<()> {
     let profile = report.profile;
     let unit = &profile.meta.unit;
@@ -343,6 +348,10 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) ->
                 style.color
             )
         )?;
+    }
+    if let Some(cost) = report.lambda {
+        writeln!(out)?;
+        super::lambda::write_estimate_text(out, cost, style)?;
     }
     Ok(())
 }

@@ -143,7 +143,6 @@ mod grammar;
 mod parse;
 mod policy;
 mod render;
-mod report;
 
 pub use check::{check, check_file, BoundViolation, CheckOutcome, Vanished};
 pub use policy::{apply_policy, is_ci, new_path, render_to, write, Action, Mode};

@@ -5,12 +5,11 @@ use crate::align;
 use crate::diff::{SortKey, Status};
 use crate::error::{Error, Result};
 use crate::model::Profile;
-use crate::render::units;
 
 use super::join::{first_present, join_sides, values, SideUnion};
 use super::{
-    format_p, mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns,
-    RunsDiff, Spread, StatsOptions, TestMethod, Verdict,
+    mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns, RunsDiff,
+    RunsNote, Significance, Spread, StatsOptions, TestMethod,
 };
 
 /// Compares several runs of the base with several runs of the new version.
@@ -98,8 +97,8 @@ pub fn compare(
                     (Some(b), Some(n)) if b.median != n.median
                 );
                 if calls_moved
-                    || self_cost.verdict == Verdict::Significant
-                    || inclusive_cost.verdict == Verdict::Significant
+                    || self_cost.significance == Significance::Significant
+                    || inclusive_cost.significance == Significance::Significant
                 {
                     Status::Changed
                 } else {
@@ -126,23 +125,21 @@ pub fn compare(
     let min_p = min_p_value(base_runs.len(), new_runs.len());
     let mut notes = Vec::new();
     if min_p >= options.level {
-        notes.push(format!(
-            "with {} base and {} new runs the smallest possible p-value is {}, not below the \
-             level {}: nothing can be significant; record more runs (5 per side reach p = 0.008)",
-            base_runs.len(),
-            new_runs.len(),
-            format_p(min_p),
-            options.level
-        ));
+        notes.push(RunsNote::TooFewRuns {
+            base_runs: base_runs.len(),
+            new_runs: new_runs.len(),
+            min_p,
+            level: options.level,
+        });
     }
     for profile in base_runs.iter().chain(new_runs) {
         if let Some(precision) = profile.meta.precision {
             if precision > options.min_effect_abs {
-                notes.push(format!(
-                    "{} records times only to {}; smaller changes cannot be seen",
-                    profile.meta.path,
-                    units::cost(precision, unit)
-                ));
+                notes.push(RunsNote::CoarsePrecision {
+                    path: profile.meta.path.clone(),
+                    precision,
+                    unit: unit.clone(),
+                });
                 break;
             }
         }
@@ -172,8 +169,8 @@ pub fn sort_functions(functions: &mut [FunctionRuns], sort: SortKey) {
             SortKey::Name => 0.0,
         }
     };
-    let rank = |f: &FunctionRuns| match (f.verdict(), f.status) {
-        (Verdict::Significant, _) => 0,
+    let rank = |f: &FunctionRuns| match (f.significance(), f.status) {
+        (Significance::Significant, _) => 0,
         (_, Status::Changed | Status::Added | Status::Removed) => 1,
         _ => 2,
     };
@@ -210,10 +207,10 @@ impl MetricRuns {
             method: TestMethod::Exact,
         });
         let floor = (options.min_effect * base_median.abs()).max(options.min_effect_abs);
-        let verdict = if test.p < options.level && delta.abs() >= floor {
-            Verdict::Significant
+        let significance = if test.p < options.level && delta.abs() >= floor {
+            Significance::Significant
         } else {
-            Verdict::Noise
+            Significance::Noise
         };
         MetricRuns {
             base,
@@ -223,7 +220,7 @@ impl MetricRuns {
             delta,
             pct,
             test,
-            verdict,
+            significance,
         }
     }
 }
@@ -269,7 +266,7 @@ mod tests {
             &options,
         );
         assert!(tiny.test.p < 0.01);
-        assert_eq!(tiny.verdict, Verdict::Noise);
+        assert_eq!(tiny.significance, Significance::Noise);
         // 10 ms apart but overlapping: p too large.
         let overlapping = MetricRuns::new(
             runs(&[0.10, 0.13, 0.16, 0.19, 0.22]),
@@ -277,19 +274,22 @@ mod tests {
             &options,
         );
         assert!(overlapping.test.p > 0.5);
-        assert_eq!(overlapping.verdict, Verdict::Noise);
+        assert_eq!(overlapping.significance, Significance::Noise);
         // Separated, 1 ms on 10 ms (10%): significant; with a 20% floor not.
         let base = runs(&[0.0100, 0.0101, 0.0099, 0.0100, 0.0102]);
         let new = runs(&[0.0110, 0.0111, 0.0109, 0.0112, 0.0110]);
         assert_eq!(
-            MetricRuns::new(base.clone(), new.clone(), &options).verdict,
-            Verdict::Significant
+            MetricRuns::new(base.clone(), new.clone(), &options).significance,
+            Significance::Significant
         );
         let strict = StatsOptions {
             min_effect: 0.2,
             ..StatsOptions::default()
         };
-        assert_eq!(MetricRuns::new(base, new, &strict).verdict, Verdict::Noise);
+        assert_eq!(
+            MetricRuns::new(base, new, &strict).significance,
+            Significance::Noise
+        );
         // A function absent from two base runs counts 0 there.
         let partial = MetricRuns::new(vec![None, Some(1.0), None], vec![Some(1.0); 3], &options);
         assert_eq!(partial.base_spread.unwrap().median, 0.0);

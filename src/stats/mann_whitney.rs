@@ -11,6 +11,7 @@ pub enum TestMethod {
 }
 
 impl TestMethod {
+    /// Stable name, as in JSON (`"exact"`, `"asymptotic"`).
     pub fn name(self) -> &'static str {
         match self {
             TestMethod::Exact => "exact",
@@ -26,6 +27,7 @@ pub struct MannWhitney {
     pub u: f64,
     /// Two-sided p-value.
     pub p: f64,
+    /// How `p` was computed.
     pub method: TestMethod,
 }
 

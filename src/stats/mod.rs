@@ -56,16 +56,10 @@ use crate::model::Unit;
 
 mod compare;
 mod join;
-mod json;
 mod mann_whitney;
-mod paths;
-mod text;
 
 pub use compare::{compare, sort_functions};
-pub use json::{to_wire, write_json};
 pub use mann_whitney::{mann_whitney_u, min_p_value, MannWhitney, TestMethod};
-pub use paths::expand_run_paths;
-pub use text::{format_p, write_text};
 
 /// Knobs of the multi-run comparison.
 #[derive(Debug, Clone)]
@@ -78,6 +72,8 @@ pub struct StatsOptions {
     /// Smallest change worth reporting, in the profiles' unit (seconds for
     /// time). Default 0.0005 (0.5 ms).
     pub min_effect_abs: f64,
+    /// How functions are keyed across runs. Default: the usual
+    /// normalisation, no extra prefixes.
     pub align: AlignOptions,
 }
 
@@ -114,18 +110,23 @@ impl StatsOptions {
     }
 }
 
-/// Significant change or noise; see the module docs.
+/// Whether a time change across runs is significant or noise; see the
+/// module docs. (A statistical judgement on one metric, not the regression
+/// gate's [`GateVerdict`](crate::gate::GateVerdict).)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Significance {
+    /// p < level and the change is at least the minimum effect.
     Significant,
+    /// Anything else: the runs do not show a change worth acting on.
     Noise,
 }
 
-impl Verdict {
+impl Significance {
+    /// Stable name, as in JSON (`"significant"`, `"noise"`).
     pub fn name(self) -> &'static str {
         match self {
-            Verdict::Significant => "significant",
-            Verdict::Noise => "noise",
+            Significance::Significant => "significant",
+            Significance::Noise => "noise",
         }
     }
 }
@@ -133,8 +134,11 @@ impl Verdict {
 /// Median, min and max of one side's runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spread {
+    /// The median (of an even count, the mean of the middle two).
     pub median: f64,
+    /// The smallest value.
     pub min: f64,
+    /// The largest value.
     pub max: f64,
 }
 
@@ -163,16 +167,20 @@ impl Spread {
 pub struct MetricRuns {
     /// Per base run; `None` where the function is absent from that run.
     pub base: Vec<Option<f64>>,
+    /// Per new run, likewise.
     pub new: Vec<Option<f64>>,
     /// `None` when the function is absent from every run of that side.
     pub base_spread: Option<Spread>,
+    /// The new runs' spread, likewise.
     pub new_spread: Option<Spread>,
     /// Median new − median base (an absent side counts as 0).
     pub delta: f64,
     /// Relative change in percent; `None` when the base median is 0 or absent.
     pub pct: Option<f64>,
+    /// The Mann–Whitney U test of the base runs against the new runs.
     pub test: MannWhitney,
-    pub verdict: Verdict,
+    /// Significant or noise (JSON `verdict`).
+    pub significance: Significance,
 }
 
 /// Call counts of one function over all runs.
@@ -181,8 +189,12 @@ pub struct CallRuns {
     /// Per base run; `None` where the function is absent from the run or the
     /// format has no counts.
     pub base: Vec<Option<u64>>,
+    /// Per new run, likewise.
     pub new: Vec<Option<u64>>,
+    /// Median, min and max of the base counts (an absent run counts 0);
+    /// `None` when no base run has a count.
     pub base_spread: Option<Spread>,
+    /// The new counts' spread, likewise.
     pub new_spread: Option<Spread>,
     /// The count differs between runs of that side (base, new).
     pub varies: (bool, bool),
@@ -203,7 +215,9 @@ impl CallRuns {
 /// One aligned function over all runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionRuns {
+    /// The alignment key.
     pub key: String,
+    /// The function's name.
     pub name: String,
     /// pstats-like label of the function in the first run that has it (new side first).
     pub display: String,
@@ -212,21 +226,26 @@ pub struct FunctionRuns {
     pub file: (Option<String>, Option<String>),
     /// The line likewise: (base, new).
     pub line: (Option<u32>, Option<u32>),
+    /// Added, removed, changed (calls moved or a time change is
+    /// significant) or unchanged.
     pub status: Status,
+    /// Call counts over the runs.
     pub calls: CallRuns,
+    /// Self cost over the runs.
     pub self_cost: MetricRuns,
+    /// Inclusive cost over the runs.
     pub inclusive_cost: MetricRuns,
 }
 
 impl FunctionRuns {
-    /// Significant if either time metric is.
-    pub fn verdict(&self) -> Verdict {
-        if self.self_cost.verdict == Verdict::Significant
-            || self.inclusive_cost.verdict == Verdict::Significant
+    /// Significant if either time metric is (JSON `verdict`).
+    pub fn significance(&self) -> Significance {
+        if self.self_cost.significance == Significance::Significant
+            || self.inclusive_cost.significance == Significance::Significant
         {
-            Verdict::Significant
+            Significance::Significant
         } else {
-            Verdict::Noise
+            Significance::Noise
         }
     }
 }
@@ -234,11 +253,17 @@ impl FunctionRuns {
 /// The comparison of several runs per side.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunsDiff {
+    /// The unit of every run.
     pub unit: Unit,
+    /// The base runs, as their profiles name them.
     pub base_paths: Vec<String>,
+    /// The new runs, likewise.
     pub new_paths: Vec<String>,
+    /// The significance level used ([`StatsOptions::level`]).
     pub level: f64,
+    /// The relative minimum effect used ([`StatsOptions::min_effect`]).
     pub min_effect: f64,
+    /// The absolute minimum effect used ([`StatsOptions::min_effect_abs`]).
     pub min_effect_abs: f64,
     /// The smallest two-sided p-value these run counts can produce (exact
     /// test, no ties); when it is ≥ `level`, nothing can be significant.
@@ -247,7 +272,38 @@ pub struct RunsDiff {
     pub total_cost: MetricRuns,
     /// Sorted by [`sort_functions`] with [`SortKey::Inclusive`](crate::diff::SortKey::Inclusive).
     pub functions: Vec<FunctionRuns>,
-    pub notes: Vec<String>,
+    /// Remarks on the comparison as a whole, for the report.
+    pub notes: Vec<RunsNote>,
+}
+
+/// A remark on a comparison of runs. The report words it (its `Display`
+/// is the sentence the text and JSON reports print).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum RunsNote {
+    /// With this many runs the exact test cannot give a p-value below the
+    /// level, so nothing can be significant.
+    TooFewRuns {
+        /// Runs of the base.
+        base_runs: usize,
+        /// Runs of the new version.
+        new_runs: usize,
+        /// The smallest two-sided p-value these run counts can produce.
+        min_p: f64,
+        /// The significance level asked for.
+        level: f64,
+    },
+    /// A run records times more coarsely than the smallest effect asked for
+    /// (pstats text: 1 ms), so smaller changes cannot be seen. Only the
+    /// first such run is named.
+    CoarsePrecision {
+        /// The run, as its profile names it.
+        path: String,
+        /// Its precision, in `unit`.
+        precision: f64,
+        /// The runs' unit.
+        unit: Unit,
+    },
 }
 
 impl RunsDiff {
@@ -262,11 +318,12 @@ impl RunsDiff {
     pub fn significant(&self) -> usize {
         self.functions
             .iter()
-            .filter(|f| f.verdict() == Verdict::Significant)
+            .filter(|f| f.significance() == Significance::Significant)
             .count()
     }
 
-    fn count(&self, status: Status) -> usize {
+    /// How many functions have this status.
+    pub fn count(&self, status: Status) -> usize {
         self.functions.iter().filter(|f| f.status == status).count()
     }
 }

@@ -951,6 +951,27 @@ fn flame_graph_with_base_widths_shows_removed_frames() {
 }
 
 #[test]
+fn normalize_to_scales_every_cost_to_the_other_total() {
+    let mut base = parse_folded("fixtures/folded/pyspy_before.txt");
+    let new = parse_folded("fixtures/folded/pyspy_after.txt");
+    let before = base.total_cost();
+    let factor = base.normalize_to(&new).unwrap();
+    assert!(
+        (factor - new.total_cost() / before).abs() < 1e-12,
+        "{factor}"
+    );
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+    assert!(close(base.total_cost(), new.total_cost()));
+    let stacks: f64 = base.stacks.iter().map(|s| s.cost).sum();
+    assert!(close(stacks, new.total_cost()), "{stacks}");
+
+    let mut nothing = base.clone();
+    nothing.scale_costs(0.0);
+    let error = nothing.normalize_to(&new).unwrap_err().to_string();
+    assert!(error.contains("total cost is zero"), "{error}");
+}
+
+#[test]
 fn flame_graph_of_pstats_is_refused_with_the_reason() {
     let mut bytes = Vec::new();
     std::fs::File::open(root().join("fixtures/seed/before.prof"))

@@ -4,11 +4,11 @@
 
 use profdiff::diff::{self, DiffOptions, ProfileDiff, SortKey};
 use profdiff::filter::Filter;
-use profdiff::gate::{self, GateOptions, Rule, Verdict};
+use profdiff::gate::{self, GateOptions, GateVerdict, Rule};
 use profdiff::input;
 use profdiff::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
 use profdiff::render::table::Style;
-use profdiff::render::{json, markdown, DiffReport};
+use profdiff::render::{self, json, markdown, DiffReport, Hints};
 use profdiff::wire::DiffDocument;
 
 use crate::assert_snap;
@@ -35,7 +35,7 @@ fn filter(include: &[&str]) -> Filter {
     Filter::new(&include, &[]).unwrap()
 }
 
-fn violated(verdict: &Verdict) -> Vec<(&str, Rule)> {
+fn violated(verdict: &GateVerdict) -> Vec<(&str, Rule)> {
     verdict
         .violations
         .iter()
@@ -331,17 +331,17 @@ fn violations_text_snapshot() {
         },
     );
     let mut out = Vec::new();
-    gate::render_violations(&verdict, &mut out, Style::default()).unwrap();
+    render::gate::write_text(&mut out, &verdict, &Hints::default(), Style::default()).unwrap();
     assert_snap!("gate_violations_text", String::from_utf8(out).unwrap());
 
     let pass = gate::evaluate(&diff_of(&before, &after), &GateOptions::default());
-    let passing = Verdict {
+    let passing = GateVerdict {
         regressed: false,
         violations: Vec::new(),
         ..pass
     };
     let mut out = Vec::new();
-    gate::render_violations(&passing, &mut out, Style::default()).unwrap();
+    render::gate::write_text(&mut out, &passing, &Hints::default(), Style::default()).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "no regression: checked 2,882 functions and the totals\n"

@@ -1,10 +1,11 @@
-//! AWS Lambda cost estimates: the worked examples of LAMBDA.md (shared/),
+//! AWS Lambda cost estimates: the worked examples of docs/lambda.md,
 //! and the seed scenario, where the fix moved client creation into INIT.
 
 use profdiff::input::{self, LoadOptions};
 use profdiff::lambda::{self, Arch, CostOptions, EntrySource};
 use profdiff::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
 use profdiff::render::table::Style;
+use profdiff::render::{self, json};
 use profdiff::wire;
 
 use crate::stats::runs;
@@ -76,7 +77,7 @@ fn options(memory_mb: u32) -> CostOptions {
     }
 }
 
-/// LAMBDA.md: "512 MB, 120 ms, x86 → $1.00 duration + $0.20 requests = $1.20 per 1M".
+/// docs/lambda.md: 512 MB, 120 ms, x86 → $1.00 duration + $0.20 requests = $1.20 per 1M.
 #[test]
 fn worked_example_512_mb_120_ms_costs_1_20_per_million() {
     let estimate = lambda::estimate(&lambda_profile(0.120, 0.05), &options(512)).unwrap();
@@ -92,7 +93,7 @@ fn worked_example_512_mb_120_ms_costs_1_20_per_million() {
     assert_eq!(estimate.cost.init, None);
 }
 
-/// LAMBDA.md: "a 27.55 ms run was billed as 100 ms; now as 28 ms".
+/// docs/lambda.md: a 27.55 ms invocation is billed as 28 ms, and was as 100 ms.
 #[test]
 fn worked_example_27_55_ms_billed_100_or_28() {
     let profile = lambda_profile(0.02755, 0.0);
@@ -113,7 +114,7 @@ fn worked_example_27_55_ms_billed_100_or_28() {
     assert_eq!(pricing.billed_ms(0.119), 1.0);
 }
 
-/// LAMBDA.md's rule of thumb: 1 ms of mean billed duration costs $0.0167 per
+/// docs/lambda.md's rule of thumb: 1 ms of mean billed duration costs $0.0167 per
 /// 1M at 1,024 MB on x86, $0.00208 at 128 MB; arm64 is 0.8 of that.
 #[test]
 fn rule_of_thumb_per_millisecond() {
@@ -169,7 +170,7 @@ fn seed_fix_saves_per_invocation_and_moves_work_into_init() {
     assert!(close(diff.init_delta_ms().unwrap(), 90.903281, 1e-6));
 
     let mut out = Vec::new();
-    lambda::write_text(&mut out, &diff, Style::default()).unwrap();
+    render::lambda::write_text(&mut out, &diff, Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     let expected = "\
 AWS Lambda estimate: 512 MB x86_64, $0.0000166667/GB-s, $0.20/1M requests, 1 ms billing, local time × 1
@@ -387,7 +388,7 @@ fn runs_are_billed_one_by_one_then_averaged() {
     );
     assert!(diff.init_delta_ms().unwrap() > 0.0);
     let mut out = Vec::new();
-    lambda::write_text(&mut out, &diff, Style::default()).unwrap();
+    render::lambda::write_text(&mut out, &diff, Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.contains("per invocation (mean of 5 → 5 invocations): "),
@@ -398,7 +399,7 @@ fn runs_are_billed_one_by_one_then_averaged() {
 #[test]
 fn json_section_round_trips() {
     let diff = lambda::compare(&seed("before"), &seed("after"), &options(512)).unwrap();
-    let section = lambda::diff_to_wire(&diff);
+    let section = json::lambda_diff(&diff);
     let text = serde_json::to_string(&section).unwrap();
     let back: wire::LambdaCost = serde_json::from_str(&text).unwrap();
     assert_eq!(back, section);
@@ -411,13 +412,13 @@ fn json_section_round_trips() {
     assert!(value["delta"]["cost_per_million"].as_f64().unwrap() < -1.4);
     assert!(value.get("estimate").is_none());
 
-    let one = lambda::estimate_to_wire(&diff.new);
+    let one = json::lambda_estimate(&diff.new);
     let value = serde_json::to_value(&one).unwrap();
     assert_eq!(value["estimate"]["billed_duration_ms"], 1.0);
     assert!(value.get("delta").is_none());
 
     let mut out = Vec::new();
-    lambda::write_estimate_text(&mut out, &diff.new, Style::default()).unwrap();
+    render::lambda::write_estimate_text(&mut out, &diff.new, Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.contains("per invocation: 119 µs, billed 1.00 ms"),

@@ -13,6 +13,7 @@ mod merge;
 mod messages;
 mod pstats_fixtures;
 mod realworld;
+mod render;
 mod snapshot;
 mod stats;
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use profdiff::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
 use profdiff::snapshot::{self, Action, CallsTolerance, CheckOutcome, Mode, SnapshotOptions};
-use profdiff::{input, Error};
+use profdiff::{input, render, Error};
 
 use crate::assert_snap;
 
@@ -78,7 +78,10 @@ fn a_fresh_snapshot_checks_clean_against_its_own_profile() {
             outcome.actual, text,
             "checking must not rewrite a clean file"
         );
-        assert_eq!(outcome.unified_diff("a", "b", false), "");
+        assert_eq!(
+            render::snapshot::unified_diff(&outcome, "a", "b", false),
+            ""
+        );
     }
 }
 
@@ -113,14 +116,18 @@ fn reverting_the_fix_breaks_the_snapshot() {
     assert_eq!(violation.bound, "calls = 1");
     assert_eq!(violation.actual, "6");
     assert_eq!(violation.line, 4);
-    let diff = outcome.unified_diff("after.snapshot", "after.snapshot (actual)", false);
+    let diff = render::snapshot::unified_diff(
+        &outcome,
+        "after.snapshot",
+        "after.snapshot (actual)",
+        false,
+    );
     assert_snap!("snapshot_check_diff", diff);
-    let coloured = outcome.unified_diff("a", "b", true);
+    let coloured = render::snapshot::unified_diff(&outcome, "a", "b", true);
     assert!(coloured.contains("\x1b[31m-botocore/session.py:create_client  calls = 1"));
     assert!(coloured.contains("\x1b[32m+botocore/session.py:create_client  calls = 6"));
     let mut report = Vec::new();
-    outcome
-        .write_report(&mut report, "after.snapshot", Default::default())
+    render::snapshot::write_report(&mut report, &outcome, "after.snapshot", Default::default())
         .unwrap();
     assert_snap!("snapshot_check_report", String::from_utf8(report).unwrap());
 }

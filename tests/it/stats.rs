@@ -31,7 +31,8 @@ pub fn runs(side: &str) -> Vec<Profile> {
 
 use profdiff::diff::{SortKey, Status};
 use profdiff::render::table::Style;
-use profdiff::stats::{self, mann_whitney_u, StatsOptions, TestMethod, Verdict};
+use profdiff::render::{runs_json, runs_text, RunsReport};
+use profdiff::stats::{self, mann_whitney_u, Significance, StatsOptions, TestMethod};
 use profdiff::wire;
 use serde_json::Value;
 
@@ -158,12 +159,15 @@ fn create_client_change_is_significant_and_price_order_is_noise() {
     assert_eq!(inclusive.test.method, TestMethod::Exact);
     assert!(inclusive.test.p < 0.01, "{}", inclusive.test.p);
     assert!(inclusive.delta < 0.0);
-    assert_eq!(inclusive.verdict, Verdict::Significant);
+    assert_eq!(inclusive.significance, Significance::Significant);
     assert_eq!(create_client.status, Status::Changed);
 
     // The handler itself: hundreds of ms per invocation down to ~0.1 ms.
     let handler = find("handler.py:handler");
-    assert_eq!(handler.inclusive_cost.verdict, Verdict::Significant);
+    assert_eq!(
+        handler.inclusive_cost.significance,
+        Significance::Significant
+    );
     assert!(handler.inclusive_cost.pct.unwrap() < -99.0);
 
     // price_order's code is identical and takes microseconds. Its timings may
@@ -175,8 +179,8 @@ fn create_client_change_is_significant_and_price_order_is_noise() {
     assert_eq!(price_order.calls.base, vec![Some(1); 5]);
     assert!(price_order.inclusive_cost.base_spread.unwrap().max < 1e-4);
     assert!(price_order.inclusive_cost.delta.abs() < 0.0005);
-    assert_eq!(price_order.inclusive_cost.verdict, Verdict::Noise);
-    assert_eq!(price_order.verdict(), Verdict::Noise);
+    assert_eq!(price_order.inclusive_cost.significance, Significance::Noise);
+    assert_eq!(price_order.significance(), Significance::Noise);
     assert_eq!(price_order.status, Status::Unchanged);
 
     // Functions that both sides call equally often and that take no time
@@ -184,7 +188,7 @@ fn create_client_change_is_significant_and_price_order_is_noise() {
     let tiny_significant: Vec<&str> = diff
         .functions
         .iter()
-        .filter(|f| f.verdict() == Verdict::Significant)
+        .filter(|f| f.significance() == Significance::Significant)
         .filter(|f| {
             let largest = |m: &stats::MetricRuns| {
                 m.base_spread
@@ -198,7 +202,7 @@ fn create_client_change_is_significant_and_price_order_is_noise() {
     assert!(tiny_significant.is_empty(), "{tiny_significant:?}");
 
     // Significant rows come first.
-    assert_eq!(diff.functions[0].verdict(), Verdict::Significant);
+    assert_eq!(diff.functions[0].significance(), Significance::Significant);
     assert!(diff.significant() > 0);
     assert_eq!(diff.base_paths.len(), 5);
     assert!((diff.min_p - 2.0 / 252.0).abs() < 1e-15);
@@ -233,7 +237,9 @@ fn too_few_runs_can_never_be_significant() {
     assert!((diff.min_p - 0.1).abs() < 1e-12);
     assert_eq!(diff.significant(), 0);
     assert!(
-        diff.notes[0].contains("smallest possible p-value is 0.10"),
+        diff.notes[0]
+            .to_string()
+            .contains("smallest possible p-value is 0.10"),
         "{:?}",
         diff.notes
     );
@@ -346,7 +352,7 @@ fn text_report_reads_well() {
     });
     stats::sort_functions(&mut diff.functions, SortKey::Inclusive);
     let mut out = Vec::new();
-    stats::write_text(&mut out, &diff, Style::default(), Some(4)).unwrap();
+    runs_text::write(&mut out, &RunsReport::new(&diff, Some(4)), Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(
@@ -382,11 +388,11 @@ fn text_report_reads_well() {
 #[test]
 fn json_document_round_trips() {
     let diff = stats::compare(&runs("before"), &runs("after"), &StatsOptions::default()).unwrap();
-    let rows: Vec<&stats::FunctionRuns> = diff.functions.iter().take(5).collect();
+    let report = RunsReport::new(&diff, Some(5));
     let mut out = Vec::new();
-    stats::write_json(&mut out, &diff, &rows).unwrap();
+    runs_json::write(&mut out, &report).unwrap();
     let document: wire::RunsDocument = serde_json::from_slice(&out).unwrap();
-    assert_eq!(document, stats::to_wire(&diff, &rows));
+    assert_eq!(document, runs_json::document(&report));
     assert_eq!(document.kind, "runs");
     assert_eq!(document.functions.len(), 5);
     assert_eq!(document.test.method, "mann-whitney-u");
@@ -400,28 +406,4 @@ fn json_document_round_trips() {
     );
     assert!(value.get("lambda").is_none());
     assert!(value["summary"]["total_time"]["verdict"].is_string());
-}
-
-#[test]
-fn a_directory_stands_for_its_runs_in_natural_order() {
-    let dir = tempfile::tempdir().unwrap();
-    for name in ["run10.prof", "run2.prof", "run1.prof", ".hidden"] {
-        std::fs::write(dir.path().join(name), b"x").unwrap();
-    }
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
-    let arg = dir.path().to_string_lossy().into_owned();
-    let paths = stats::expand_run_paths(&[arg.clone(), "other.prof".into()]).unwrap();
-    let names: Vec<&str> = paths
-        .iter()
-        .map(|p| p.rsplit('/').next().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        ["run1.prof", "run2.prof", "run10.prof", "other.prof"]
-    );
-    let empty = tempfile::tempdir().unwrap();
-    let error = stats::expand_run_paths(&[empty.path().to_string_lossy().into_owned()])
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("directory holds no profiles"), "{error}");
 }

@@ -8,12 +8,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use profdiff::align::AlignOptions;
 use profdiff::diff::SortKey;
 use profdiff::filter::Filter;
-use profdiff::gate::{self, GateOptions};
+use profdiff::gate::GateOptions;
 use profdiff::input::LoadOptions;
 use profdiff::model::Format;
-use profdiff::render::table::Style;
-use profdiff::render::OutputFormat;
+use profdiff::render::{OutputFormat, Style};
 use profdiff::Error;
+
+use crate::values;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -494,7 +495,7 @@ impl ViewArgs {
             (Some(0), _) => None,
             (Some(n), _) => Some(n),
             (None, OutputFormat::Text | OutputFormat::Markdown) => Some(20),
-            (None, OutputFormat::Json | OutputFormat::Flamegraph) => None,
+            (None, _) => None,
         };
         // A file is never a terminal: no colour, no shortening.
         let stdout_is_tty = self.output.is_none() && io::stdout().is_terminal();
@@ -550,19 +551,19 @@ impl GateArgs {
         let max_calls_increase_pct = self
             .max_calls_increase_pct
             .as_deref()
-            .map(gate::parse_percent)
+            .map(values::parse_percent)
             .transpose()
             .map_err(|e| Error::Usage(format!("--max-calls-increase-pct: {e}")))?;
         let max_time_increase_pct = self
             .max_time_increase
             .as_deref()
-            .map(gate::parse_percent)
+            .map(values::parse_percent)
             .transpose()
             .map_err(|e| Error::Usage(format!("--max-time-increase: {e}")))?;
         let time_noise_floor = self
             .time_noise_floor
             .as_deref()
-            .map(|text| gate::parse_noise_floor(text, unit))
+            .map(|text| values::parse_noise_floor(text, unit))
             .transpose()
             .map_err(|e| Error::Usage(format!("--time-noise-floor: {e}")))?;
         Ok(GateOptions {

@@ -8,14 +8,16 @@ use profdiff::diff::{self, DiffOptions};
 use profdiff::formats::{callgrind_write, pstats_write};
 use profdiff::input;
 use profdiff::output;
-use profdiff::render::flamegraph;
-use profdiff::render::table::Style;
-use profdiff::render::{json, markdown, text, DiffReport, OutputFormat, ShowReport};
+use profdiff::render::flamegraph::{FlameGraphOptions, FlameGraphReport};
+use profdiff::render::{
+    self, DiffReport, Hints, OutputFormat, Report, RunsReport, ShowReport, Style,
+};
 use profdiff::snapshot::{self, Mode, SnapshotOptions};
 use profdiff::Error;
 use profdiff::{gate, lambda, merge, stats};
 
 use crate::args::*;
+use crate::paths::expand_run_paths;
 use crate::Failure;
 
 pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
@@ -53,19 +55,24 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let mut base = input::load(base_path, &load)?;
     let new = input::load(new_path, &load)?;
     if args.normalize {
-        normalize(&mut base, &new)?;
+        base.normalize_to(&new)?;
+        base.meta
+            .notes
+            .push("costs scaled to the new profile's total (--normalize)".into());
     }
     let inputs = [base_path, new_path];
     if view.format == OutputFormat::Flamegraph {
-        let options = flamegraph::FlameGraphOptions {
+        // A flame graph is drawn from the stacks, not from the diff. Built
+        // before any output: a stackless input fails before a file is made.
+        let options = FlameGraphOptions {
             base_widths: args.base_widths,
             align: view.align.clone(),
             ..Default::default()
         };
-        // Rendered in memory first: a stackless input fails before any output.
-        let mut svg = Vec::new();
-        flamegraph::write_diff(&base, &new, &mut svg, &options)?;
-        emit(view.output.as_deref(), &inputs, out, |w| w.write_all(&svg))?;
+        let report = Report::from(FlameGraphReport::new(&base, &new, &options)?);
+        emit(view.output.as_deref(), &inputs, out, |w| {
+            render::write(&report, view.format, w, view.style)
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     // JSON carries every row's callers; Markdown folds them into <details>.
@@ -89,31 +96,11 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let mut report = DiffReport::new(&base, &new, &result, &view.filter, view.top);
     report.show_callers = args.callers;
     report.verdict = verdict.as_ref();
+    report.lambda = cost.as_ref();
+    report.hints = hints();
+    let report = Report::from(report);
     emit(view.output.as_deref(), &inputs, out, |w| {
-        match view.format {
-            OutputFormat::Text => {
-                text::write_diff(w, &report, view.style)?;
-                if let Some(cost) = &cost {
-                    writeln!(w)?;
-                    lambda::write_text(w, cost, view.style)?;
-                }
-            }
-            OutputFormat::Json => {
-                let mut document = json::diff_document(&report);
-                document.lambda = cost.as_ref().map(lambda::diff_to_wire);
-                write_json(w, &document)?;
-            }
-            OutputFormat::Markdown => {
-                markdown::write_diff(w, &report)?;
-                if let Some(cost) = &cost {
-                    writeln!(w, "\n```")?;
-                    lambda::write_text(w, cost, Style::default())?;
-                    writeln!(w, "```")?;
-                }
-            }
-            OutputFormat::Flamegraph => unreachable!("rendered above"),
-        }
-        Ok(())
+        render::write(&report, view.format, w, view.style)
     })?;
     finish_gate(verdict.as_ref(), &view, out)
 }
@@ -121,7 +108,7 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
 /// Reports the gate's verdict on stderr (so it reaches the CI log even when
 /// stdout is JSON or Markdown headed for a file) and picks the exit code.
 fn finish_gate(
-    verdict: Option<&gate::Verdict>,
+    verdict: Option<&gate::GateVerdict>,
     view: &View,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Failure> {
@@ -133,7 +120,7 @@ fn finish_gate(
         color: color_for(view.color_choice, io::stderr().is_terminal()),
         width: None,
     };
-    gate::render_violations(verdict, &mut io::stderr().lock(), stderr_style)?;
+    render::gate::write_text(&mut io::stderr().lock(), verdict, &hints(), stderr_style)?;
     Ok(if verdict.regressed {
         ExitCode::from(1)
     } else {
@@ -141,21 +128,12 @@ fn finish_gate(
     })
 }
 
-/// Scales the base to the new total (`--normalize`).
-fn normalize(base: &mut profdiff::Profile, new: &profdiff::Profile) -> Result<(), Failure> {
-    let base_total = base.total_cost();
-    if base_total == 0.0 {
-        return Err(Error::Input {
-            path: base.meta.path.clone(),
-            message: "total cost is zero, nothing to normalise".into(),
-        }
-        .into());
-    }
-    base.scale_costs(new.total_cost() / base_total);
-    base.meta
-        .notes
-        .push("costs scaled to the new profile's total (--normalize)".into());
-    Ok(())
+/// How the reports' notes point at this program's options.
+fn hints() -> Hints {
+    let mut hints = Hints::default();
+    hints.several_runs = Some("--base/--new");
+    hints.calls_tolerance = Some("--max-calls-increase-pct or --max-calls-increase");
+    hints
 }
 
 /// `diff --base A1 A2 … --new B1 B2 …`: medians and significance.
@@ -169,8 +147,8 @@ fn run_diff_runs(
     if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
         return Err(Error::Usage("with --base/--new runs, --format is text or json".into()).into());
     }
-    let base_paths = stats::expand_run_paths(&args.base_runs)?;
-    let new_paths = stats::expand_run_paths(&args.new_runs)?;
+    let base_paths = expand_run_paths(&args.base_runs)?;
+    let new_paths = expand_run_paths(&args.new_runs)?;
     let load_all = |paths: &[String]| -> Result<Vec<profdiff::Profile>, Error> {
         paths.iter().map(|p| input::load(p, load)).collect()
     };
@@ -202,34 +180,14 @@ fn run_diff_runs(
         .chain(&new_paths)
         .map(String::as_str)
         .collect();
+    let mut report = RunsReport::new(&result, view.top);
+    report.verdict = verdict.as_ref();
+    report.lambda = cost.as_ref();
+    let report = Report::from(report);
     emit(view.output.as_deref(), &inputs, out, |w| {
-        match view.format {
-            OutputFormat::Json => {
-                let rows: Vec<&stats::FunctionRuns> = match view.top {
-                    Some(top) => result.functions.iter().take(top).collect(),
-                    None => result.functions.iter().collect(),
-                };
-                let mut document = stats::to_wire(&result, &rows);
-                document.lambda = cost.as_ref().map(lambda::diff_to_wire);
-                document.verdict = verdict.as_ref().map(json::verdict);
-                write_json(w, &document)?;
-            }
-            _ => {
-                stats::write_text(w, &result, view.style, view.top)?;
-                if let Some(cost) = &cost {
-                    writeln!(w)?;
-                    lambda::write_text(w, cost, view.style)?;
-                }
-            }
-        }
-        Ok(())
+        render::write(&report, view.format, w, view.style)
     })?;
     finish_gate(verdict.as_ref(), view, out)
-}
-
-fn write_json(out: &mut dyn Write, document: &impl serde::Serialize) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, document)?;
-    writeln!(out)
 }
 
 /// Writes to `destination` atomically (refusing to overwrite an input), or to
@@ -248,31 +206,20 @@ fn emit(
 
 pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
     let view = args.view.resolve()?;
-    if matches!(
-        view.format,
-        OutputFormat::Markdown | OutputFormat::Flamegraph
-    ) {
+    if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
         return Err(Error::Usage("show supports --format text and json".into()).into());
     }
     let profile = input::load(&args.profile, &args.input.resolve()?)?;
-    let report = ShowReport::new(&profile, &view.align, &view.filter, view.sort, view.top);
     let cost = args
         .lambda
         .resolve(&view.align)
         .map(|options| lambda::estimate(&profile, &options))
         .transpose()?;
+    let mut report = ShowReport::new(&profile, &view.align, &view.filter, view.sort, view.top);
+    report.lambda = cost.as_ref();
+    let report = Report::from(report);
     emit(view.output.as_deref(), &[args.profile.as_str()], out, |w| {
-        if view.format == OutputFormat::Json {
-            let mut document = json::show_document(&report);
-            document.lambda = cost.as_ref().map(lambda::estimate_to_wire);
-            return write_json(w, &document);
-        }
-        text::write_show(w, &report, view.style)?;
-        if let Some(cost) = &cost {
-            writeln!(w)?;
-            lambda::write_estimate_text(w, cost, view.style)?;
-        }
-        Ok(())
+        render::write(&report, view.format, w, view.style)
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -291,7 +238,7 @@ pub fn run_convert(args: &ConvertArgs, out: &mut dyn Write) -> Result<ExitCode, 
 /// `profdiff merge IN… -o OUT`: the sum, as `pstats.Stats.add` computes it.
 pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
     let load = args.input.resolve()?;
-    let paths = stats::expand_run_paths(&args.profiles)?;
+    let paths = expand_run_paths(&args.profiles)?;
     let profiles = paths
         .iter()
         .map(|path| input::load(path, &load))
@@ -368,7 +315,7 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
         Mode::Check
     };
     if !outcome.is_ok() && mode == Mode::Check {
-        outcome.write_report(out, check, style)?;
+        render::snapshot::write_report(out, &outcome, check, style)?;
     }
     out.flush()?;
     let action = snapshot::apply_policy(path, &outcome, mode, snapshot::is_ci(), &inputs).map_err(

@@ -4,6 +4,8 @@
 
 mod args;
 mod commands;
+mod paths;
+mod values;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -1,13 +1,16 @@
-//! The terminal rendering of a multi-run comparison.
+//! The terminal rendering of a multi-run comparison, and the words of its
+//! notes ([`RunsNote`]), which the JSON document shares.
 
+use std::fmt;
 use std::io::{self, Write};
 
 use crate::diff::Status;
 use crate::model::Unit;
-use crate::render::table::{paint, Align, Cell, Style, Table, Tone};
-use crate::render::units;
+use crate::stats::{CallRuns, FunctionRuns, MetricRuns, RunsNote, Significance, Spread};
 
-use super::{CallRuns, FunctionRuns, MetricRuns, RunsDiff, Spread, Verdict};
+use super::table::{paint, Align, Cell, Style, Table, Tone};
+use super::units;
+use super::RunsReport;
 
 const ARROW: &str = " → ";
 const ABSENT: &str = "—";
@@ -25,15 +28,40 @@ pub fn format_p(p: f64) -> String {
     }
 }
 
+impl fmt::Display for RunsNote {
+    /// The note as the reports print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunsNote::TooFewRuns {
+                base_runs,
+                new_runs,
+                min_p,
+                level,
+            } => write!(
+                f,
+                "with {base_runs} base and {new_runs} new runs the smallest possible p-value \
+                 is {}, not below the level {level}: nothing can be significant; record more \
+                 runs (5 per side reach p = 0.008)",
+                format_p(*min_p)
+            ),
+            RunsNote::CoarsePrecision {
+                path,
+                precision,
+                unit,
+            } => write!(
+                f,
+                "{path} records times only to {}; smaller changes cannot be seen",
+                units::cost(*precision, unit)
+            ),
+        }
+    }
+}
+
 /// Writes the multi-run comparison: a header with the runs and the test, the
-/// total, then one row per function (at most `top`), then the functions
-/// whose call counts vary between runs.
-pub fn write_text(
-    out: &mut dyn Write,
-    diff: &RunsDiff,
-    style: Style,
-    top: Option<usize>,
-) -> io::Result<()> {
+/// total, then the report's rows, then the functions whose call counts vary
+/// between runs, then the Lambda estimate.
+pub fn write(out: &mut dyn Write, report: &RunsReport<'_>, style: Style) -> io::Result<()> {
+    let diff = report.diff;
     let unit = &diff.unit;
     for (label, paths, metric) in [
         ("base", &diff.base_paths, diff.total_cost.base_spread),
@@ -68,8 +96,8 @@ pub fn write_text(
             .unwrap_or_default(),
         format_p(total.test.p),
         paint(
-            total.verdict.name(),
-            verdict_tone(total.verdict, total.delta),
+            total.significance.name(),
+            significance_tone(total.significance, total.delta),
             style.color
         )
     )?;
@@ -137,11 +165,11 @@ pub fn write_text(
         .map(|h| Cell::new(h, Tone::Header))
         .collect(),
     );
-    let shown = top.unwrap_or(usize::MAX).min(diff.functions.len());
-    for f in &diff.functions[..shown] {
-        let verdict = f.verdict();
-        let tone = verdict_tone(verdict, f.inclusive_cost.delta);
-        let metric_tone = |m: &MetricRuns| verdict_tone(m.verdict, m.delta);
+    let shown = report.rows.len();
+    for f in &report.rows {
+        let significance = f.significance();
+        let tone = significance_tone(significance, f.inclusive_cost.delta);
+        let metric_tone = |m: &MetricRuns| significance_tone(m.significance, m.delta);
         table.push(vec![
             Cell::plain(calls_text(&f.calls)),
             Cell::plain(change_text(&f.self_cost, unit)),
@@ -157,7 +185,7 @@ pub fn write_text(
             ),
             Cell::plain(f.inclusive_cost.pct.map(units::pct).unwrap_or_default()),
             Cell::new(format_p(f.inclusive_cost.test.p), Tone::Dim),
-            Cell::new(verdict.name(), tone),
+            Cell::new(significance.name(), tone),
             Cell::plain(f.display.clone()),
         ]);
     }
@@ -204,6 +232,10 @@ pub fn write_text(
             writeln!(out, "  … {} more", unstable.len() - LIMIT)?;
         }
     }
+    if let Some(cost) = report.lambda {
+        writeln!(out)?;
+        super::lambda::write_text(out, cost, style)?;
+    }
     Ok(())
 }
 
@@ -213,11 +245,11 @@ fn trim_number(value: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-fn verdict_tone(verdict: Verdict, delta: f64) -> Tone {
-    match verdict {
-        Verdict::Noise => Tone::Dim,
-        Verdict::Significant if delta > 0.0 => Tone::Worse,
-        Verdict::Significant => Tone::Better,
+fn significance_tone(significance: Significance, delta: f64) -> Tone {
+    match significance {
+        Significance::Noise => Tone::Dim,
+        Significance::Significant if delta > 0.0 => Tone::Worse,
+        Significance::Significant => Tone::Better,
     }
 }
 

@@ -1,13 +1,15 @@
-//! The JSON document of a multi-run comparison, through the versioned wire
-//! types of [`crate::wire`].
+//! The JSON document of a multi-run comparison (`"kind": "runs"`), through
+//! the versioned wire types of [`crate::wire`].
 
 use std::io::{self, Write};
 
 use crate::diff::Status;
 use crate::model::Unit;
+use crate::stats::{MetricRuns, Spread};
 use crate::wire;
 
-use super::{FunctionRuns, MetricRuns, RunsDiff, Spread};
+use super::json::{lambda_diff, verdict};
+use super::RunsReport;
 
 fn spread_wire(spread: Option<Spread>) -> Option<wire::RunsSpread> {
     spread.map(|s| wire::RunsSpread {
@@ -28,7 +30,7 @@ fn metric_wire(metric: &MetricRuns) -> wire::RunsMetric {
         u: (!metric.test.u.is_nan()).then_some(metric.test.u),
         p: metric.test.p,
         method: metric.test.method.name().to_string(),
-        verdict: metric.verdict.name().to_string(),
+        verdict: metric.significance.name().to_string(),
     }
 }
 
@@ -45,9 +47,11 @@ fn by_unit(
     }
 }
 
-/// The JSON document of a multi-run comparison (`rows`: the functions to
-/// list, already filtered and cut to `--top`; pass `&diff.functions` for all).
-pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
+/// The JSON document of a multi-run comparison: every run's values, the
+/// test, the report's rows, and the verdict and Lambda sections when the
+/// report has them.
+pub fn document(report: &RunsReport<'_>) -> wire::RunsDocument {
+    let diff = report.diff;
     let unit = &diff.unit;
     let (total_time, total_cost) = by_unit(unit, &diff.total_cost);
     wire::RunsDocument {
@@ -78,7 +82,8 @@ pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
             unchanged: diff.count(Status::Unchanged),
             unstable_calls: diff.unstable_calls().map(|f| f.key.clone()).collect(),
         },
-        functions: rows
+        functions: report
+            .rows
             .iter()
             .map(|f| {
                 let (self_time, self_cost) = by_unit(unit, &f.self_cost);
@@ -96,7 +101,7 @@ pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
                         new: f.line.1,
                     },
                     status: f.status.name().to_string(),
-                    verdict: f.verdict().name().to_string(),
+                    verdict: f.significance().name().to_string(),
                     calls: wire::RunsCalls {
                         base: f.calls.base.clone(),
                         new: f.calls.new.clone(),
@@ -115,14 +120,14 @@ pub fn to_wire(diff: &RunsDiff, rows: &[&FunctionRuns]) -> wire::RunsDocument {
                 }
             })
             .collect(),
-        notes: diff.notes.clone(),
-        lambda: None,
-        verdict: None,
+        notes: diff.notes.iter().map(ToString::to_string).collect(),
+        lambda: report.lambda.map(lambda_diff),
+        verdict: report.verdict.map(verdict),
     }
 }
 
-/// Writes [`to_wire`] as pretty JSON.
-pub fn write_json(out: &mut dyn Write, diff: &RunsDiff, rows: &[&FunctionRuns]) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &to_wire(diff, rows))?;
+/// Writes [`document`] as pretty JSON.
+pub fn write(out: &mut dyn Write, report: &RunsReport<'_>) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(report))?;
     writeln!(out)
 }

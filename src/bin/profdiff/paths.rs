@@ -1,10 +1,11 @@
-//! Run arguments: a directory stands for the profiles in it, in natural order.
+//! Run arguments (`diff --base/--new`, `merge`): a directory stands for the
+//! profiles in it, in natural order.
 
 use std::io;
 
-use crate::error::{Error, Result};
+use profdiff::{Error, Result};
 
-/// Expands `--base`/`--new` arguments: a directory stands for the files in it
+/// Expands `--base`/`--new` (and `merge`) arguments: a directory stands for the files in it
 /// (not hidden ones, not subdirectories), in natural order so `run2` comes
 /// before `run10`; anything else is kept as given (`-` included).
 pub fn expand_run_paths(args: &[String]) -> Result<Vec<String>> {
@@ -72,6 +73,30 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_stands_for_its_runs_in_natural_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["run10.prof", "run2.prof", "run1.prof", ".hidden"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let arg = dir.path().to_string_lossy().into_owned();
+        let paths = expand_run_paths(&[arg.clone(), "other.prof".into()]).unwrap();
+        let names: Vec<&str> = paths
+            .iter()
+            .map(|p| p.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["run1.prof", "run2.prof", "run10.prof", "other.prof"]
+        );
+        let empty = tempfile::tempdir().unwrap();
+        let error = expand_run_paths(&[empty.path().to_string_lossy().into_owned()])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("directory holds no profiles"), "{error}");
+    }
 
     #[test]
     fn natural_order_of_run_files() {
