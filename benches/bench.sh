@@ -7,6 +7,8 @@
 #   seed   fixtures/seed/before.prof vs fixtures/seed/after.prof (real cProfile)
 # Commands compared on each case:
 #   profdiff  target/release/profdiff diff A B --top 20 --color never > /dev/null
+#             (and, to show what the causes section costs, the same with
+#             --no-causes)
 #   python    python3 -c "import pstats; pstats.Stats(A); pstats.Stats(B)"
 #             (only loading both files: the least any pstats-based diff must do)
 #
@@ -136,16 +138,19 @@ quote_cmd() { local out="" a; for a in "$@"; do out+="$(printf '%q' "$a") "; don
 
 PY_CODE='import pstats, sys; pstats.Stats(sys.argv[1]); pstats.Stats(sys.argv[2])'
 ROWS=()
+CAUSES=()
 for case in large seed; do
     if [[ "$case" == large ]]; then A="$LARGE_A"; B="$LARGE_B"; else A="$SEED_A"; B="$SEED_B"; fi
     log "case $case: $(du -h "$A" | cut -f1) + $(du -h "$B" | cut -f1)"
     read -r py_wall py_rss < <(measure "py_$case" "$PYTHON" -c "$PY_CODE" "$A" "$B")
     if [[ "$PYTHON_ONLY" == 0 ]]; then
         read -r pd_wall pd_rss < <(measure "pd_$case" "$PROFDIFF" diff "$A" "$B" --top 20 --color never)
+        read -r nc_wall _ < <(measure "nc_$case" "$PROFDIFF" diff "$A" "$B" --top 20 --color never --no-causes)
     else
-        pd_wall="n/a"; pd_rss="n/a"
+        pd_wall="n/a"; pd_rss="n/a"; nc_wall="n/a"
     fi
     ROWS+=("$case $py_wall $py_rss $pd_wall $pd_rss")
+    CAUSES+=("$case $pd_wall $nc_wall")
 done
 
 # ------------------------------------------------------------------ report
@@ -176,4 +181,16 @@ for row in sys.argv[1:]:
     print("%-6s %12s %12s %14s %14s %9s %9s" % (
         case, sec(pw), sec(dw), mb(pr), mb(dr), ratio(pw, dw), ratio(pr, dr)))
 print("speedup = python wall / profdiff wall; RSS / = python peak RSS / profdiff peak RSS")
+EOF
+echo
+echo "the causes section: profdiff diff with it (the default) and with --no-causes"
+"$PYTHON" - "${CAUSES[@]}" <<'EOF'
+import sys
+for row in sys.argv[1:]:
+    case, with_causes, without = row.split()
+    try:
+        w, n = float(with_causes), float(without)
+        print("%-6s %8.3f s with, %8.3f s without: %+.0f%%" % (case, w, n, (w / n - 1) * 100))
+    except ValueError:
+        print("%-6s n/a" % case)
 EOF

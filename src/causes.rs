@@ -41,6 +41,7 @@
 //! [`analyze`] says so.
 
 use crate::diff::{Change, Count, FunctionDiff, ProfileDiff};
+use crate::hints::Hint;
 use crate::model::{FunctionId, Profile};
 
 /// A function is a cause when its own change is at least this share of its
@@ -140,6 +141,8 @@ pub struct Cause {
     pub consequences: Vec<Consequence>,
     /// How many changes were traced to it in all.
     pub consequence_count: usize,
+    /// Advice, when it is a known kind of waste ([`crate::hints`]).
+    pub hints: Vec<Hint>,
 }
 
 /// The causes of a diff, ranked.
@@ -150,6 +153,17 @@ pub struct Causes {
     /// Why there are none, when the inputs allow no analysis (sampled
     /// profiles have no call counts).
     pub unavailable: Option<String>,
+}
+
+impl Causes {
+    /// Keeps the causes a reader who asked only for some functions needs:
+    /// those that are among them, and those they follow from.
+    pub fn retain_related(&mut self, keeps: impl Fn(&str, &str) -> bool) {
+        self.causes.retain(|cause| {
+            keeps(&cause.key, &cause.display)
+                || cause.consequences.iter().any(|c| keeps(&c.key, &c.display))
+        });
+    }
 }
 
 /// Finds the causes of `diff`'s call-count changes (see the module docs).
@@ -172,7 +186,11 @@ pub fn analyze(base: &Profile, new: &Profile, diff: &ProfileDiff) -> Causes {
             )),
         };
     }
-    Analysis::new(base, new, diff).run()
+    let mut causes = Analysis::new(base, new, diff).run();
+    for cause in &mut causes.causes {
+        cause.hints = crate::hints::for_cause(cause, base, new);
+    }
+    causes
 }
 
 /// A count that is not there (a side without the function or its count).
@@ -524,6 +542,7 @@ impl<'a> Analysis<'a> {
                 })
                 .collect(),
             consequence_count: consequences.len(),
+            hints: Vec::new(),
         }
     }
 

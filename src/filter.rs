@@ -1,16 +1,20 @@
-//! Include and exclude patterns: which rows a table, a gate or a snapshot
-//! looks at.
+//! Include and exclude patterns, and kinds of change: which rows a table, a
+//! gate or a snapshot looks at.
 
 use regex::Regex;
 
+use crate::diff::{FunctionDiff, RowKind};
 use crate::error::{Error, Result};
 
 /// Regexes a row must match (any include, no exclude). They are tried on the
-/// normalised key and on the displayed name, so users can paste either.
+/// normalised key and on the displayed name, so users can paste either. A
+/// diff row must also be of one of the kinds asked for, if any
+/// ([`Filter::only`]).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     include: Vec<Regex>,
     exclude: Vec<Regex>,
+    only: Vec<RowKind>,
 }
 
 impl Filter {
@@ -32,12 +36,27 @@ impl Filter {
         Ok(Filter {
             include: compile("include", include)?,
             exclude: compile("exclude", exclude)?,
+            only: Vec::new(),
         })
     }
 
-    /// True when no pattern was given.
+    /// Keeps only diff rows of these kinds (any of them); an empty list
+    /// keeps every kind.
+    pub fn only(mut self, kinds: &[RowKind]) -> Self {
+        self.only = kinds.to_vec();
+        self
+    }
+
+    /// True when neither a pattern nor a kind was given.
     pub fn is_empty(&self) -> bool {
-        self.include.is_empty() && self.exclude.is_empty()
+        self.include.is_empty() && self.exclude.is_empty() && self.only.is_empty()
+    }
+
+    /// Whether a diff row passes: its key or label ([`Filter::matches`]) and
+    /// its kind, judged with the diff's change `threshold`.
+    pub fn keeps(&self, row: &FunctionDiff, threshold: f64) -> bool {
+        self.matches(&row.key, &row.display)
+            && (self.only.is_empty() || self.only.iter().any(|&kind| row.is(kind, threshold)))
     }
 
     /// True when the function (by key or label) passes the filter: it

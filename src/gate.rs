@@ -278,6 +278,9 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> GateVerdict {
     }
     let mut judge = Judge::new(options, floor, inclusive_rule);
     for function in &diff.functions {
+        if !options.filter.keeps(function, diff.cost_threshold) {
+            continue;
+        }
         // Where a side's inclusive cost is only a range, the growth that is
         // certain is from the most the base can be to the least the new can.
         let inclusive = Change::new(

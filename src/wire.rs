@@ -108,11 +108,81 @@ pub struct FunctionChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusive_min: Option<Sides<f64>>,
     pub callers: Vec<CallerChange>,
+    /// Δinclusive split into the calls added or removed (at the base's cost
+    /// per call) and the change in cost per call of the calls kept; they
+    /// add up to Δinclusive. `null` unless the function is on both sides
+    /// with call counts.
+    pub effect: Option<Effect>,
     /// Why the change is likely noise: `"hash_seed"` when the call count of
     /// a `__hash__` method or the builtin `hash` changed (it follows
     /// PYTHONHASHSEED). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub likely_noise: Option<String>,
+}
+
+/// Δinclusive split in two (in the document's unit).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    /// Δcalls × base inclusive cost per call.
+    pub calls: f64,
+    /// new calls × Δ(inclusive cost per call).
+    pub per_call: f64,
+}
+
+/// A call-count change at its origin: it does not follow from the calls
+/// of the function's callers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CauseEntry {
+    pub key: String,
+    pub display: String,
+    pub calls: Change<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusive_time: Option<Change<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusive_cost: Option<Change<f64>>,
+    /// The part of the calls change that is the function's own (its
+    /// callers' calls do not explain it).
+    pub own_calls: f64,
+    /// Inclusive cost (in `unit`) that own change moved: own calls × base
+    /// inclusive cost per call. Causes are ranked by its magnitude.
+    pub moved: f64,
+    /// The function's [`Effect`], when both sides count its calls.
+    pub effect: Option<Effect>,
+    /// Caller edges whose calls per call of the caller changed.
+    pub callers: Vec<CauseCaller>,
+    /// The largest changes that follow from this one (at most 50).
+    pub consequences: Vec<Consequence>,
+    /// How many changes follow from it in all.
+    pub consequence_count: usize,
+    /// Advice for a known kind of waste (`rule` is a stable name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<HintEntry>,
+}
+
+/// A caller edge of a cause, with both counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CauseCaller {
+    pub key: String,
+    pub display: String,
+    /// Calls along the edge (null where the edge is absent).
+    pub calls: Change<i64>,
+    /// The caller's own calls.
+    pub caller_calls: Change<i64>,
+}
+
+/// A change that follows from a cause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Consequence {
+    pub key: String,
+    pub display: String,
+    pub calls: Change<i64>,
+}
+
+/// A hint for a cause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HintEntry {
+    pub rule: String,
+    pub text: String,
 }
 
 /// `profdiff diff --format json`.
@@ -123,6 +193,12 @@ pub struct DiffDocument {
     pub base: ProfileInfo,
     pub new: ProfileInfo,
     pub summary: Summary,
+    /// The call-count changes at their origin, largest time moved first
+    /// (see `profdiff::causes`); absent when not asked for. Empty when
+    /// there are none or the profiles have no call counts (a summary note
+    /// says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causes: Option<Vec<CauseEntry>>,
     pub functions: Vec<FunctionChange>,
     /// Present when the diff was gated (`--fail-on-regression`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

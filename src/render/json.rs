@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::{DiffReport, ShowReport};
+use crate::causes;
 use crate::diff::{self, Count};
 use crate::gate::GateVerdict;
 use crate::lambda::{self, CostDiff, CostEstimate, Pricing};
@@ -113,6 +114,7 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
                     new: f.inclusive_min.new,
                 }),
                 callers: caller_changes(&f.callers, unit),
+                effect: causes::effect(f).map(effect),
                 likely_noise: crate::noise::of(f).map(|noise| noise.name().to_string()),
             }
         })
@@ -141,11 +143,67 @@ pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
                     &report.hints,
                     &|key| key.to_string(),
                 ))
+                .chain(report.causes.and_then(|c| c.unavailable.clone()))
                 .collect(),
         },
+        causes: report.causes.map(|c| {
+            c.causes
+                .iter()
+                .map(|cause| cause_entry(cause, unit))
+                .collect()
+        }),
         functions,
         verdict: report.verdict.map(verdict),
         lambda: report.lambda.map(lambda_diff),
+    }
+}
+
+fn effect(effect: causes::Effect) -> wire::Effect {
+    wire::Effect {
+        calls: effect.calls,
+        per_call: effect.per_call,
+    }
+}
+
+fn cause_entry(cause: &causes::Cause, unit: &Unit) -> wire::CauseEntry {
+    let (inclusive_time, inclusive_cost) = by_unit(unit, cost_change(&cause.inclusive_cost));
+    wire::CauseEntry {
+        key: cause.key.clone(),
+        display: cause.display.clone(),
+        calls: count_change(&cause.calls),
+        inclusive_time,
+        inclusive_cost,
+        own_calls: cause.own_calls,
+        moved: cause.moved,
+        effect: cause.effect.map(effect),
+        callers: cause
+            .edges
+            .iter()
+            .map(|edge| wire::CauseCaller {
+                key: edge.key.clone(),
+                display: edge.display.clone(),
+                calls: count_change(&edge.calls),
+                caller_calls: count_change(&edge.caller_calls),
+            })
+            .collect(),
+        consequences: cause
+            .consequences
+            .iter()
+            .map(|c| wire::Consequence {
+                key: c.key.clone(),
+                display: c.display.clone(),
+                calls: count_change(&c.calls),
+            })
+            .collect(),
+        consequence_count: cause.consequence_count,
+        hints: cause
+            .hints
+            .iter()
+            .map(|hint| wire::HintEntry {
+                rule: hint.rule.to_string(),
+                text: hint.text.to_string(),
+            })
+            .collect(),
     }
 }
 

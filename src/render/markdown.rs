@@ -115,6 +115,13 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
         writeln!(out)?;
         writeln!(out, "> **Note**: {note}")?;
     }
+    if let Some(note) = report.causes.and_then(|c| c.unavailable.as_deref()) {
+        writeln!(out)?;
+        writeln!(out, "> **Note**: {}", escape_text(note))?;
+    }
+    if let Some(causes) = report.causes {
+        super::causes::write_markdown(out, causes, unit, &code)?;
+    }
 
     if let Some(verdict) = report.verdict.filter(|v| v.regressed) {
         writeln!(out)?;

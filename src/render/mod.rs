@@ -16,6 +16,7 @@
 //! shared pieces. Every renderer writes to a `dyn Write`; none decides
 //! colour or reads the environment ([`Style`] is decided once, at the edge).
 
+pub mod causes;
 pub mod cells;
 pub mod flamegraph;
 pub mod gate;
@@ -34,6 +35,7 @@ use std::fmt;
 use std::io::{self, Write};
 
 use crate::align::{self, AlignOptions};
+use crate::causes::Causes;
 use crate::diff::{FunctionDiff, ProfileDiff, SortKey};
 use crate::filter::Filter;
 use crate::gate::GateVerdict;
@@ -217,6 +219,9 @@ pub struct DiffReport<'a> {
     /// How notes tell the reader to act, in the words of whoever shows the
     /// report. Default: none.
     pub hints: Hints,
+    /// The causes of the call-count changes ([`crate::causes::analyze`]),
+    /// when asked for: text and Markdown lead with them, JSON `causes`.
+    pub causes: Option<&'a Causes>,
 }
 
 impl<'a> DiffReport<'a> {
@@ -232,12 +237,12 @@ impl<'a> DiffReport<'a> {
         let matching: Vec<&FunctionDiff> = diff
             .functions
             .iter()
-            .filter(|f| filter.matches(&f.key, &f.display))
+            .filter(|f| filter.keeps(f, diff.cost_threshold))
             .collect();
         let count = matching.len();
         let likely_noise = crate::noise::likely_noise(diff)
             .into_iter()
-            .filter(|f| filter.matches(&f.key, &f.display))
+            .filter(|f| filter.keeps(f, diff.cost_threshold))
             .collect();
         let rows = match top {
             Some(top) => matching.into_iter().take(top).collect(),
@@ -254,6 +259,7 @@ impl<'a> DiffReport<'a> {
             lambda: None,
             likely_noise,
             hints: Hints::default(),
+            causes: None,
         }
     }
 }

@@ -87,7 +87,13 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
     )) {
         writeln!(out, "note: {note}")?;
     }
+    if let Some(note) = report.causes.and_then(|c| c.unavailable.as_deref()) {
+        writeln!(out, "note: {note}")?;
+    }
     writeln!(out)?;
+    if let Some(causes) = report.causes {
+        super::causes::write_text(out, causes, unit, style)?;
+    }
 
     let self_label = if unit.is_time() { "self" } else { "self cost" };
     let mut table = Table::new(vec![

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod callgrind;
+mod causes;
 mod cli;
 mod commands;
 mod conventions;

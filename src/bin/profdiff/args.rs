@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use profdiff::align::AlignOptions;
-use profdiff::diff::SortKey;
+use profdiff::diff::{RowKind, SortKey};
 use profdiff::filter::Filter;
 use profdiff::gate::GateOptions;
 use profdiff::input::LoadOptions;
@@ -267,6 +267,15 @@ pub struct DiffArgs {
     /// Print each row's caller breakdown: which callers account for the change.
     #[arg(long)]
     pub callers: bool,
+    /// Leave out the causes section (the call counts that changed at their
+    /// origin, which lead the report and JSON's `causes`).
+    #[arg(long)]
+    pub no_causes: bool,
+    /// Keep only these rows, in every format and in the gate's scope
+    /// (repeatable): regressions (new, or more inclusive time, or more
+    /// calls), improvements, changed, added, removed.
+    #[arg(long, value_name = "KIND")]
+    pub only: Vec<OnlyArg>,
     /// Scale the base so its total equals the new total (compare shapes of
     /// sampled profiles of different lengths).
     #[arg(long)]
@@ -452,6 +461,28 @@ pub enum SortArg {
     SelfTime,
     Calls,
     Name,
+}
+
+/// `--only`: kinds of diff rows.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum OnlyArg {
+    Regressions,
+    Improvements,
+    Changed,
+    Added,
+    Removed,
+}
+
+impl OnlyArg {
+    pub fn kind(self) -> RowKind {
+        match self {
+            OnlyArg::Regressions => RowKind::Regressions,
+            OnlyArg::Improvements => RowKind::Improvements,
+            OnlyArg::Changed => RowKind::Changed,
+            OnlyArg::Added => RowKind::Added,
+            OnlyArg::Removed => RowKind::Removed,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]

@@ -14,14 +14,24 @@ use profdiff::render::{
 };
 use profdiff::snapshot::{self, Mode, SnapshotOptions};
 use profdiff::Error;
-use profdiff::{gate, lambda, merge, stats};
+use profdiff::{causes, gate, lambda, merge, stats};
 
 use crate::args::*;
 use crate::paths::expand_run_paths;
 use crate::Failure;
 
 pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
-    let view = args.view.resolve()?;
+    let mut view = args.view.resolve()?;
+    if !args.only.is_empty() {
+        if !args.base_runs.is_empty() {
+            return Err(Error::Usage(
+                "--only applies to a diff of two profiles, not to several runs per side".into(),
+            )
+            .into());
+        }
+        let kinds: Vec<_> = args.only.iter().map(|o| o.kind()).collect();
+        view.filter = view.filter.only(&kinds);
+    }
     if let Some(threshold) = args.threshold {
         if !(threshold >= 0.0 && threshold.is_finite()) {
             return Err(Error::Usage(format!(
@@ -93,7 +103,13 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let cost = lambda
         .map(|options| lambda::compare(&base, &new, &options))
         .transpose()?;
+    let causes = (!args.no_causes).then(|| {
+        let mut causes = causes::analyze(&base, &new, &result);
+        causes.retain_related(|key, display| view.filter.matches(key, display));
+        causes
+    });
     let mut report = DiffReport::new(&base, &new, &result, &view.filter, view.top);
+    report.causes = causes.as_ref();
     report.show_callers = args.callers;
     report.verdict = verdict.as_ref();
     report.lambda = cost.as_ref();
