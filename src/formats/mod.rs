@@ -2,8 +2,6 @@
 //! `parse(bytes, path) -> Result<Profile, ParseError>` and `detect(bytes) -> bool`.
 
 pub mod callgrind;
-mod callgrind_exact;
-pub mod callgrind_write;
 pub mod folded;
 pub mod gzip;
 pub mod marshal;

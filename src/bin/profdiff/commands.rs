@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use profdiff::align::AlignOptions;
 use profdiff::diff::{self, DiffOptions};
-use profdiff::formats::{callgrind_write, pstats_write};
+use profdiff::formats::{callgrind, pstats_write};
 use profdiff::input;
 use profdiff::output;
 use profdiff::render::flamegraph;
@@ -316,7 +316,7 @@ fn write_profile(
         .into());
     }
     let render = |sink: &mut dyn Write| match to {
-        ToArg::Callgrind => callgrind_write::write(profile, sink),
+        ToArg::Callgrind => callgrind::write(profile, sink),
         ToArg::Pstats => pstats_write::write(profile, sink),
     };
     emit(Some(destination), inputs, out, render)?;

@@ -1,6 +1,6 @@
 //! Callgrind profiles: what `valgrind --tool=callgrind` writes, and what
 //! pyprof2calltree, yappi (`save(type="callgrind")`) and profdiff's own
-//! writer ([`super::callgrind_write`]) produce from Python profiles.
+//! writer ([`write()`]) produce from Python profiles.
 //! FORMATS.md §3 describes the format; this comment records the choices.
 //!
 //! **Streaming.** The input is read line by line straight from the byte
@@ -84,9 +84,14 @@ use std::io::{self, Read};
 // only picks the slot of a cache in front of the names (see [`Names`]).
 use rustc_hash::{FxHashMap, FxHasher};
 
-use super::callgrind_exact::{Exact, CALL_PREFIX, FUNCTION_PREFIX};
 use crate::error::ParseError;
 use crate::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+use exact::{Exact, CALL_PREFIX, FUNCTION_PREFIX};
+
+mod exact;
+mod write;
+
+pub use write::write;
 
 /// Lines longer than this are refused: no producer writes them, and it
 /// bounds the work one line can cause.
@@ -419,7 +424,7 @@ struct Parser<'o> {
     callee: Option<FnKey>,
     pending: Option<PendingCall>,
 
-    // profdiff's exact numbers (see `callgrind_exact`), in files it wrote.
+    // profdiff's exact numbers (see `exact.rs`), in files it wrote.
     exact_allowed: bool,
     pending_function_exact: Option<Exact>,
     pending_call_exact: Option<Exact>,
