@@ -53,7 +53,8 @@ use std::io::{self, Write};
 use rustc_hash::FxHashMap;
 
 use super::exact::{Exact, CALL_PREFIX, FUNCTION_PREFIX};
-use super::{strongly_connected, ROOT_NAME, UNKNOWN};
+use super::inclusive::strongly_connected;
+use super::{ROOT_NAME, UNKNOWN};
 use crate::model::{Function, Profile, Unit};
 
 /// A call as the writer's main loop reads it: edges are regrouped by caller
