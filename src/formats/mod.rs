@@ -8,5 +8,4 @@ pub mod marshal;
 pub mod pprof;
 pub mod pstats;
 pub mod pstats_text;
-pub mod pstats_write;
 pub mod speedscope;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use profdiff::align::AlignOptions;
 use profdiff::diff::{self, DiffOptions};
-use profdiff::formats::{callgrind, pstats_write};
+use profdiff::formats::{callgrind, pstats};
 use profdiff::input;
 use profdiff::output;
 use profdiff::render::flamegraph;
@@ -317,7 +317,7 @@ fn write_profile(
     }
     let render = |sink: &mut dyn Write| match to {
         ToArg::Callgrind => callgrind::write(profile, sink),
-        ToArg::Pstats => pstats_write::write(profile, sink),
+        ToArg::Pstats => pstats::write(profile, sink),
     };
     emit(Some(destination), inputs, out, render)?;
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! Binary pstats dumps: what `python -m cProfile -o`, `python -m profile -o`,
 //! `Profile.dump_stats`, `pstats.Stats.dump_stats` and yappi's
-//! `save(type="pstat")` write.
+//! `save(type="pstat")` write; [`write()`] writes one that Python's `pstats`
+//! loads.
 //!
 //! The file is one marshal'd dict `{(file, line, name): (cc, nc, tt, ct,
 //! callers)}`. Producer quirks handled here, not in the model:
@@ -44,6 +45,10 @@ use rustc_hash::FxHashMap;
 use super::marshal::{CodeSummary, RefIndex, Stream, Token, Unexpected, Value, NO_TAG};
 use crate::error::ParseError;
 use crate::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+
+mod write;
+
+pub use write::write;
 
 /// A marshal dump starts with a dict type byte, flagged (0xfb) or not,
 /// followed by a tuple key (any tuple form, flagged or not) or, for an empty
