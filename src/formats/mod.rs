@@ -9,3 +9,4 @@ pub mod pprof;
 pub mod pstats;
 pub mod pstats_text;
 pub mod speedscope;
+mod stacks;

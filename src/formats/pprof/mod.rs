@@ -45,7 +45,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::folded::{FastMap, StackBuilder, EMPTY_STACK};
+use super::stacks::{FastMap, StackBuilder, EMPTY_STACK};
 use crate::error::ParseError;
 use crate::model::{Format, FunctionId, FunctionKind, Profile, ProfileMeta, Unit};
 
