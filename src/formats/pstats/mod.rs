@@ -17,7 +17,7 @@
 //! # Two paths through an entry
 //!
 //! A large dump holds a million caller entries, so each entry is first read
-//! on a *token path* (a [`Stream`](super::marshal::Stream)) that allocates
+//! on a *token path* (a [`Stream`]) that allocates
 //! nothing per caller: numbers are copied straight into the [`Edge`], and a
 //! key costs one 4-byte read once its tuple has been seen, because the
 //! function id is attached to the tuple's ref-table slot as a tag
