@@ -18,6 +18,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::formats::{gzip, BelowOutput, Claim, FormatEntry, Knob, DETECTION_ORDER};
@@ -93,7 +94,9 @@ enum Sniffed {
 
 /// Reads and parses the profile at `path` (`-` is stdin). Gzipped input of
 /// any format is decompressed first.
-pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
+    let name = path.to_string_lossy();
+    let path = &*name;
     let io_error = |source: io::Error| Error::Io {
         path: path.to_string(),
         source,

@@ -8,10 +8,12 @@
 //! hash seed rather than the code; [`gate`] and [`snapshot`] judge them.
 //!
 //! ```no_run
+//! use std::path::Path;
+//!
 //! use profdiff::{diff, input, render};
 //!
-//! let base = input::load("before.prof", &Default::default())?;
-//! let new = input::load("after.prof", &Default::default())?;
+//! let base = input::load(Path::new("before.prof"), &Default::default())?;
+//! let new = input::load(Path::new("after.prof"), &Default::default())?;
 //! let mut result = diff::diff(&base, &new, &Default::default())?;
 //! diff::sort_functions(&mut result.functions, diff::SortKey::Inclusive);
 //! let top = &result.functions[0];

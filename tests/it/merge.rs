@@ -244,7 +244,7 @@ fn merged_dump_is_the_one_python_loaded() {
 #[test]
 fn merge_sums_profile_module_int_callers() {
     let path = "fixtures/pstats/profile_py311.prof";
-    let one = input::load(&fixture(path).to_string_lossy(), &LoadOptions::default()).unwrap();
+    let one = input::load(&fixture(path), &LoadOptions::default()).unwrap();
     let twice = merge::merge(&[one.clone(), one.clone()]).unwrap();
     assert_eq!(twice.functions.len(), one.functions.len());
     assert_eq!(twice.edges.len(), one.edges.len());

@@ -1,6 +1,7 @@
 //! One function per subcommand: load, compute with the library, render.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use profdiff::align::AlignOptions;
@@ -50,8 +51,8 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
             .into());
         }
     }
-    let mut base = input::load(base_path, &load)?;
-    let new = input::load(new_path, &load)?;
+    let mut base = input::load(Path::new(base_path), &load)?;
+    let new = input::load(Path::new(new_path), &load)?;
     if args.normalize {
         normalize(&mut base, &new)?;
     }
@@ -172,7 +173,10 @@ fn run_diff_runs(
     let base_paths = stats::expand_run_paths(&args.base_runs)?;
     let new_paths = stats::expand_run_paths(&args.new_runs)?;
     let load_all = |paths: &[String]| -> Result<Vec<profdiff::Profile>, Error> {
-        paths.iter().map(|p| input::load(p, load)).collect()
+        paths
+            .iter()
+            .map(|p| input::load(p.as_ref(), load))
+            .collect()
     };
     let base_runs = load_all(&base_paths)?;
     let new_runs = load_all(&new_paths)?;
@@ -254,7 +258,7 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     ) {
         return Err(Error::Usage("show supports --format text and json".into()).into());
     }
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
     let report = ShowReport::new(&profile, &view.align, &view.filter, view.sort, view.top);
     let cost = args
         .lambda
@@ -278,7 +282,7 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
 }
 
 pub fn run_convert(args: &ConvertArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
     write_profile(
         &profile,
         args.to,
@@ -294,7 +298,7 @@ pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<ExitCode, Fail
     let paths = stats::expand_run_paths(&args.profiles)?;
     let profiles = paths
         .iter()
-        .map(|path| input::load(path, &load))
+        .map(|path| input::load(Path::new(path), &load))
         .collect::<Result<Vec<_>, _>>()?;
     let merged = merge::merge(&profiles)?;
     let inputs: Vec<&str> = paths.iter().map(String::as_str).collect();
@@ -330,7 +334,7 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
         .map(snapshot::CallsTolerance::parse)
         .transpose()
         .map_err(|e| Error::Usage(format!("--calls-tolerance: {e}")))?;
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
     let align = AlignOptions {
         strip_prefixes: args.strip_prefix.clone(),
     };
