@@ -26,7 +26,7 @@ use crate::model::Profile;
 pub mod callgrind;
 pub mod folded;
 pub mod gzip;
-pub mod marshal;
+pub(crate) mod marshal;
 pub mod pprof;
 pub mod pstats;
 pub mod pstats_text;

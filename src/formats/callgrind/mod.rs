@@ -101,10 +101,10 @@ pub use write::write;
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Name of the synthetic caller profdiff's writer adds for called roots.
-pub(crate) const ROOT_NAME: &str = "(root)";
+const ROOT_NAME: &str = "(root)";
 
 /// File (and object) name callgrind uses for "unknown".
-pub(crate) const UNKNOWN: &str = "???";
+const UNKNOWN: &str = "???";
 
 /// How many leading bytes [`detect`] looks at.
 const DETECT_BYTES: usize = 8 * 1024;

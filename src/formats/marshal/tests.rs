@@ -7,8 +7,60 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
+use super::errors::{fail, Res};
+use super::reader::Reader;
 use super::*;
-use crate::error::Position;
+use crate::error::{ParseError, Position};
+
+// The whole-input readers the tests check the decoder with; profdiff itself
+// reads through a `Stream`.
+
+/// Reads one whole marshal object that must fill `data` exactly.
+fn read_value(data: &[u8]) -> Result<Value<'_>, ParseError> {
+    read_value_boxed(data).map_err(|e| *e)
+}
+
+fn read_value_boxed(data: &[u8]) -> Res<Value<'_>> {
+    if data.is_empty() {
+        return Err(fail(0, "empty input: no marshal data"));
+    }
+    let mut reader = Reader::new(data);
+    let Some(value) = reader.read(1)? else {
+        return Err(fail(
+            0,
+            "unexpected NULL object (type code '0') at the top level",
+        ));
+    };
+    reader.finish()?;
+    Ok(value)
+}
+
+/// Reads a top-level dict entry by entry, calling `f(key, value, key_offset)`
+/// for each, where `key_offset` is the byte offset at which the key starts.
+///
+/// Only one entry is alive at a time, apart from what the ref table must keep
+/// for later back-references. An error from `f` is returned unchanged, so the
+/// caller can report its own offsets. A back-reference to the dict itself is
+/// rejected, since the dict is never materialised.
+fn for_each_dict_entry<'a, F>(data: &'a [u8], mut f: F) -> Result<(), ParseError>
+where
+    F: FnMut(Value<'a>, Value<'a>, u64) -> Result<(), ParseError>,
+{
+    let mut stream = Stream::open_dict(data)?;
+    loop {
+        let key_offset = stream.offset();
+        // As in CPython, a NULL in place of either the key or the value ends
+        // the dict.
+        let Some(key) = stream.read_value(2)? else {
+            break;
+        };
+        let Some(value) = stream.read_value(2)? else {
+            break;
+        };
+        f(key, value, key_offset)?;
+    }
+    stream.finish()
+}
 
 fn hex(text: &str) -> Vec<u8> {
     let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();

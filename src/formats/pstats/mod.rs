@@ -17,7 +17,7 @@
 //! # Two paths through an entry
 //!
 //! A large dump holds a million caller entries, so each entry is first read
-//! on a *token path* (a [`Stream`]) that allocates
+//! on a *token path* (a marshal `Stream`) that allocates
 //! nothing per caller: numbers are copied straight into the [`Edge`], and a
 //! key costs one 4-byte read once its tuple has been seen, because the
 //! function id is attached to the tuple's ref-table slot as a tag
@@ -29,7 +29,7 @@
 //! Anything the token path does not expect (a malformed file, a key that is
 //! not a 3-tuple, a reference to a shared value tuple, a duplicate entry)
 //! makes it give up on the entry: the stream rewinds to the entry's start and
-//! the *value path* re-reads it as [`Value`]s with the original, simpler
+//! the *value path* re-reads it as marshal `Value`s with the original, simpler
 //! logic, which is therefore the reference for what is accepted and for
 //! every error message. For that to be exact the token path never commits
 //! anything it cannot keep: functions are created in the order the value
