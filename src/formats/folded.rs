@@ -1,5 +1,5 @@
 //! Folded ("collapsed") stacks: one line per distinct call stack, frames
-//! root first and separated by `;`, then whitespace and a count (FORMATS.md
+//! root first and separated by `;`, then whitespace and a count (docs/formats.md
 //! §4). Written by py-spy `--format raw`, Brendan Gregg's `stackcollapse-*`
 //! scripts, inferno's `inferno-collapse-*` and Austin.
 //!

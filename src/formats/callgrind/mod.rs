@@ -1,7 +1,7 @@
 //! Callgrind profiles: what `valgrind --tool=callgrind` writes, and what
 //! pyprof2calltree, yappi (`save(type="callgrind")`) and profdiff's own
 //! writer ([`write()`]) produce from Python profiles.
-//! FORMATS.md §3 describes the format; this comment records the choices.
+//! docs/formats.md §3 describes the format; this comment records the choices.
 //!
 //! **Streaming.** The input is read line by line straight from the byte
 //! slice ([`parse`]) or from a reader in chunks ([`parse_reader`]); no line

@@ -57,7 +57,7 @@ impl IdTable {
     }
 }
 
-/// The three compression id spaces real producers use (docs/formats.md, callgrind).
+/// The three compression id spaces real producers use (docs/formats.md §3).
 #[derive(Clone, Copy)]
 pub(super) enum Space {
     Object = 0,

@@ -114,7 +114,7 @@ fn unknown_compressed_id_is_an_error_at_its_line() {
 
 #[test]
 fn call_target_does_not_move_the_position_base() {
-    // FORMATS.md §3: after line 5, `calls=1 -3` targets line 2 and the
+    // docs/formats.md §3: after line 5, `calls=1 -3` targets line 2 and the
     // next `* 2827` is still line 5.
     let text = "events: Ir\nfl=t.c\nfn=main\n5 3\ncfn=callee\ncalls=1 -3\n* 2827\n* 1\nfn=callee\n2 2827\n";
     let profile = parse_ok(text);

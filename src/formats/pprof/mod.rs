@@ -1,4 +1,4 @@
-//! pprof `profile.proto` (FORMATS.md §6): Go's runtime/pprof, austin2pprof,
+//! pprof `profile.proto` (docs/formats.md §6): Go's runtime/pprof, austin2pprof,
 //! pprof-rs, Pyroscope exports and anything `go tool pprof` reads. Gzipped
 //! input is unpacked first (see [`super::gzip::maybe_gunzip`]).
 //!

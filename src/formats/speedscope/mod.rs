@@ -1,4 +1,4 @@
-//! speedscope JSON (FORMATS.md §5): written by py-spy `--format speedscope`,
+//! speedscope JSON (docs/formats.md §5): written by py-spy `--format speedscope`,
 //! pyinstrument `-r speedscope`, austin2speedscope, rbspy and speedscope's own
 //! export.
 //!
