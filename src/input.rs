@@ -95,19 +95,20 @@ enum Sniffed {
 /// Reads and parses the profile at `path` (`-` is stdin). Gzipped input of
 /// any format is decompressed first.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
+    // Errors and the profile's metadata name the path as text.
     let name = path.to_string_lossy();
-    let path = &*name;
+    let name = &*name;
     let io_error = |source: io::Error| Error::Io {
-        path: path.to_string(),
+        path: name.to_string(),
         source,
     };
-    let mut reader: Box<dyn Read> = if path == "-" {
+    let mut reader: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(io::stdin().lock())
     } else {
         let metadata = std::fs::metadata(path).map_err(io_error)?;
         if metadata.is_dir() {
             return Err(Error::Input {
-                path: path.to_string(),
+                path: name.to_string(),
                 message: "is a directory, expected a profile file".to_string(),
             });
         }
@@ -131,27 +132,23 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
             Some(entry) if entry.claim == Claim::Loose && full => Sniffed::Loose(entry),
             Some(entry) => Sniffed::Format(entry),
             None if full && looks_like_text(&bytes) && below_output().next().is_some() => {
-                return load_text_below_output(reader, bytes, path, options);
+                return load_text_below_output(reader, bytes, name, options);
             }
-            None => return Err(unrecognised(&bytes, path)),
+            None => return Err(unrecognised(&bytes, name)),
         },
         (None, true) => Sniffed::Gzipped,
     };
-    if let Sniffed::Format(
-        entry @ FormatEntry {
-            stream: Some(stream),
-            ..
-        },
-    ) = sniffed
-    {
-        if !gzipped {
+    // A format with a streaming reader (callgrind) parses uncompressed input
+    // as it comes in: memory follows the profile, not the file.
+    if let (Sniffed::Format(entry), false) = (&sniffed, gzipped) {
+        if let Some(stream) = entry.stream {
             let limit = MAX_INPUT_BYTES - bytes.len() as u64;
             let mut rest = (&mut reader).take(limit + 1);
             let mut input = (&bytes[..]).chain(&mut rest);
-            let parsed = stream(&mut input, path, &options.for_format(entry)).map_err(io_error)?;
+            let parsed = stream(&mut input, name, &options.for_format(entry)).map_err(io_error)?;
             if rest.limit() == 0 {
                 return Err(Error::Input {
-                    path: path.to_string(),
+                    path: name.to_string(),
                     message: format!(
                         "larger than {} GiB, refusing to read it",
                         MAX_INPUT_BYTES >> 30
@@ -159,7 +156,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
                 });
             }
             return parsed.map_err(|error| Error::Parse {
-                path: path.to_string(),
+                path: name.to_string(),
                 format: entry.name,
                 error,
             });
@@ -171,7 +168,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
         .map_err(io_error)?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(Error::Input {
-            path: path.to_string(),
+            path: name.to_string(),
             message: format!(
                 "larger than {} GiB, refusing to read it",
                 MAX_INPUT_BYTES >> 30
@@ -179,7 +176,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
         });
     }
     let content = gzip::maybe_gunzip(&bytes).map_err(|error| Error::Parse {
-        path: path.to_string(),
+        path: name.to_string(),
         format: "gzip",
         error,
     })?;
@@ -191,9 +188,9 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
         Sniffed::Loose(entry) => below_output()
             .find(|(_, below)| (below.find_start)(&content).is_some())
             .map_or(entry.format, |(found, _)| found.format),
-        Sniffed::Gzipped => detect(&content, path)?,
+        Sniffed::Gzipped => detect(&content, name)?,
     };
-    parse_with(&content, path, format, options)
+    parse_with(&content, name, format, options)
 }
 
 /// The formats that can be found below other output, in detection order.
@@ -426,4 +423,55 @@ fn unrecognised(bytes: &[u8], path: &str) -> Error {
 fn tried() -> String {
     let names: Vec<&str> = DETECTION_ORDER.iter().map(|f| f.name()).collect();
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::FORMATS;
+
+    #[test]
+    fn a_format_sees_only_the_knobs_its_entry_lists() {
+        let all = LoadOptions {
+            format: None,
+            metric: Some("Ir".to_string()),
+            sample_rate: Some(100.0),
+            thread: Some("MainThread".to_string()),
+            strip_log_prefix: Some(regex::Regex::new("^x").unwrap()),
+        };
+        for entry in FORMATS {
+            let seen = all.for_format(entry);
+            let reads = |knob| entry.knobs.contains(&knob);
+            assert_eq!(seen.format, Some(entry.format));
+            assert_eq!(seen.metric.is_some(), reads(Knob::Metric), "{}", entry.name);
+            assert_eq!(
+                seen.sample_rate.is_some(),
+                reads(Knob::SampleRate),
+                "{}",
+                entry.name
+            );
+            assert_eq!(seen.thread.is_some(), reads(Knob::Thread), "{}", entry.name);
+            let strip = seen.strip_log_prefix.is_some();
+            assert_eq!(strip, reads(Knob::StripLogPrefix), "{}", entry.name);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_path_need_not_be_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9.prof"));
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed/before.prof");
+        std::fs::copy(fixture, &path).unwrap();
+        let profile = load(&path, &LoadOptions::default()).unwrap();
+        assert_eq!(profile.meta.format, Format::Pstats);
+        assert!(
+            profile.meta.path.ends_with("caf\u{fffd}.prof"),
+            "{}",
+            profile.meta.path
+        );
+    }
 }
