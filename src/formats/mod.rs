@@ -10,11 +10,12 @@
 //! its writer where there is one. [`crate::input`] loads through the table
 //! only, and the binary builds `--from` from it.
 //!
-//! Adding a format: its module here, a variant of [`Format`], and that
-//! variant's entry in [`FORMATS`] (same position). If it needs an option
-//! the others do not have, that is a field of
-//! [`LoadOptions`], a [`Knob`] and a flag.
-//! `docs/formats.md` describes every format and its pitfalls.
+//! Adding a format touches this file and the format's own module: the
+//! module, a variant of [`Format`], and the variant's entry in [`FORMATS`]
+//! (at the variant's position, which the build checks). A format that needs
+//! an option no other format reads also adds a field to [`LoadOptions`], a
+//! [`Knob`] and a command-line flag. `docs/formats.md` describes every
+//! format and its pitfalls.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -155,9 +156,9 @@ pub enum Knob {
 /// How a format that can follow other text is found in it.
 #[derive(Debug)]
 pub struct BelowOutput {
-    /// The byte offset of the first line where the format's content starts,
-    /// if `bytes` (whole lines) hold one. Runs over large inputs, so it
-    /// should search without decoding every line.
+    /// Given whole lines of input, the byte offset of the first line that
+    /// starts the format's content, if one does. It runs over large inputs,
+    /// so it should search without decoding every line.
     pub find_start: fn(&[u8]) -> Option<usize>,
     /// The reader for input that starts there.
     pub parse_from_line: ParseFromLineFn,
