@@ -13,6 +13,10 @@ pub(super) const I32: u8 = 5;
 
 /// A position in a protobuf message; `base` is the offset of `data[0]` in
 /// the whole input, so errors name absolute byte offsets.
+///
+/// `varint` and `message` are `#[inline]`: the sample loop calls them for
+/// every sample, and without the hint they are compiled apart from it, in
+/// this module's code unit (4% more instructions to read a large profile).
 pub(super) struct Cursor<'a> {
     /// The message's bytes (the sample reader keys packed stacks by them).
     pub(super) data: &'a [u8],
@@ -37,6 +41,7 @@ impl<'a> Cursor<'a> {
         ParseError::at_byte(self.offset() as u64, message)
     }
 
+    #[inline]
     pub(super) fn varint(&mut self) -> Result<u64, ParseError> {
         let start = self.offset();
         let mut value = 0u64;
@@ -99,6 +104,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A length-delimited payload as a sub-cursor with absolute offsets.
+    #[inline]
     pub(super) fn message(&mut self) -> Result<Cursor<'a>, ParseError> {
         let body = self.bytes()?;
         // The body starts after the length varint.
