@@ -14,7 +14,7 @@ FORMAT is one of
               ``samples`` per sample, shared frames ``{name, file, line,
               col: null}`` with absolute paths, ``profiles`` before ``shared``;
   pprof       raw (or, with --gzip, gzipped) ``profile.proto`` written by hand
-              (FORMATS.md §6): sample types samples/count and cpu/nanoseconds,
+              (docs/formats.md §6): sample types samples/count and cpu/nanoseconds,
               one Sample per sample with packed leaf-first location ids and a
               "thread id" label, Go's field order (samples before mappings,
               locations, functions and the string table);

@@ -573,8 +573,7 @@ impl<'a> Analysis<'a> {
             }
             start.push(targets.len());
         }
-        let component =
-            crate::formats::callgrind::strongly_connected(&start, |k| targets[k] as usize);
+        let component = crate::graph::strongly_connected(&start, |k| targets[k] as usize);
         let count = component.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
         let mut groups: Vec<Vec<usize>> = vec![Vec::new(); count];
         for (i, &c) in component.iter().enumerate() {

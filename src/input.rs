@@ -1,4 +1,6 @@
-//! Reading profiles from files or stdin and dispatching to the right format.
+//! Reading profiles from files or stdin and dispatching to the right format,
+//! through the table of formats ([`FORMATS`](crate::formats::FORMATS)): its
+//! detectors, in [`DETECTION_ORDER`], and its readers.
 //!
 //! The format is decided by content, never by extension: the first bytes are
 //! sniffed before the rest is read, so `profdiff show /dev/zero` fails at once
@@ -7,17 +9,19 @@
 //! One exception: `python -m cProfile app.py > out.txt` writes whatever the
 //! program printed before the stats, often more than the sniffed bytes.
 //! When those bytes are text that no format claims (or that only looks like
-//! folded stacks, the loosest format), the input is searched on for a pstats
-//! text header. The search holds a megabyte at a time and drops what it has
-//! searched, so an endless stream of text costs time up to
+//! folded stacks, the loosest format), the input is searched on for a format
+//! that can follow other output ([`FormatEntry::below_output`]: the pstats
+//! text header). The search holds a megabyte at a time and drops what it
+//! has searched, so an endless stream of text costs time up to
 //! [`MAX_INPUT_BYTES`] (seconds), not memory, and it stops at the first
 //! binary data.
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::formats::{callgrind, folded, gzip, pprof, pstats, pstats_text, speedscope};
+use crate::formats::{gzip, BelowOutput, Claim, FormatEntry, Knob, DETECTION_ORDER};
 use crate::model::{Format, Profile};
 
 /// Inputs above this size are refused: no profile is this large, and reading
@@ -27,11 +31,13 @@ pub const MAX_INPUT_BYTES: u64 = 4 << 30;
 /// How many leading bytes the sniffers look at.
 const SNIFF_BYTES: u64 = 64 * 1024;
 
-/// How much more is read at a time while looking for a pstats table below
-/// program output.
+/// How much more is read at a time while looking for a format (a pstats
+/// table) below program output.
 const SCAN_CHUNK: u64 = 1 << 20;
 
-/// Options for loading a profile. Each format reads the fields that concern it.
+/// Options for loading a profile: the format to read (or detect), and the
+/// options formats share. Each format reads the fields its entry in
+/// [`FORMATS`](crate::formats::FORMATS) lists ([`FormatEntry::knobs`]) and sees the others unset.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Force a format instead of detecting it (`--from`).
@@ -48,31 +54,61 @@ pub struct LoadOptions {
     pub strip_log_prefix: Option<regex::Regex>,
 }
 
-/// Every format this build can read, in the order detection tries them:
-/// binary and strongly marked formats first, the loosest (folded) last.
-pub const DETECTION_ORDER: &[Format] = &[
-    Format::Pstats,
-    Format::Callgrind,
-    Format::Speedscope,
-    Format::Pprof,
-    Format::PstatsText,
-    Format::Folded,
-];
+impl LoadOptions {
+    /// These options as `entry`'s reader sees them: the knobs it does not
+    /// read are unset.
+    fn for_format(&self, entry: &FormatEntry) -> LoadOptions {
+        let reads = |knob: Knob| entry.knobs.contains(&knob);
+        LoadOptions {
+            format: Some(entry.format),
+            metric: if reads(Knob::Metric) {
+                self.metric.clone()
+            } else {
+                None
+            },
+            sample_rate: self.sample_rate.filter(|_| reads(Knob::SampleRate)),
+            thread: if reads(Knob::Thread) {
+                self.thread.clone()
+            } else {
+                None
+            },
+            strip_log_prefix: if reads(Knob::StripLogPrefix) {
+                self.strip_log_prefix.clone()
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// What sniffing the first bytes decided.
+enum Sniffed {
+    /// This format (detected, or forced with `--from`).
+    Format(&'static FormatEntry),
+    /// A [`Claim::Loose`] format claimed a whole sniff window: there is more
+    /// input, and a format found below other output may be in it.
+    Loose(&'static FormatEntry),
+    /// Gzip: its content is sniffed once it is unpacked.
+    Gzipped,
+}
 
 /// Reads and parses the profile at `path` (`-` is stdin). Gzipped input of
 /// any format is decompressed first.
-pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
+    // Errors and the profile's metadata name the path as text.
+    let name = path.to_string_lossy();
+    let name = &*name;
     let io_error = |source: io::Error| Error::Io {
-        path: path.to_string(),
+        path: name.to_string(),
         source,
     };
-    let mut reader: Box<dyn Read> = if path == "-" {
+    let mut reader: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(io::stdin().lock())
     } else {
         let metadata = std::fs::metadata(path).map_err(io_error)?;
         if metadata.is_dir() {
             return Err(Error::Input {
-                path: path.to_string(),
+                path: name.to_string(),
                 message: "is a directory, expected a profile file".to_string(),
             });
         }
@@ -84,52 +120,47 @@ pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
         .read_to_end(&mut bytes)
         .map_err(io_error)?;
     let gzipped = gzip::is_gzip(&bytes);
+    let full = bytes.len() as u64 == SNIFF_BYTES;
     // Sniff before reading the rest, so an endless stream of garbage fails
     // at once; gzip has to be read whole before its content can be sniffed.
-    let format = match (options.format, gzipped) {
-        (Some(format), _) => Some(format),
+    let sniffed = match (options.format, gzipped) {
+        (Some(format), _) => Sniffed::Format(format.entry()),
         (None, false) => match sniff(&bytes) {
             // Program output can look like folded stacks, and there is more
-            // than the sniffed bytes: folded inputs are read whole anyway,
-            // and a stats header anywhere in it decides (below).
-            Some(Format::Folded) if bytes.len() as u64 == SNIFF_BYTES => None,
-            Some(format) => Some(format),
-            None if bytes.len() as u64 == SNIFF_BYTES && looks_like_text(&bytes) => {
-                return load_text_below_output(reader, bytes, path, options);
+            // than the sniffed bytes: such inputs are read whole anyway, and
+            // a stats header anywhere in them decides (below).
+            Some(entry) if entry.claim == Claim::Loose && full => Sniffed::Loose(entry),
+            Some(entry) => Sniffed::Format(entry),
+            None if full && looks_like_text(&bytes) && below_output().next().is_some() => {
+                return load_text_below_output(reader, bytes, name, options);
             }
-            None => return Err(unrecognised(&bytes, path)),
+            None => return Err(unrecognised(&bytes, name)),
         },
-        (None, true) => None,
+        (None, true) => Sniffed::Gzipped,
     };
-    // Callgrind files are line-oriented and can be large: parse them as they
-    // stream in instead of holding the whole file (valgrind users compare
-    // peak memory with callgrind_annotate's).
-    if !gzipped && format == Some(Format::Callgrind) {
-        let limit = MAX_INPUT_BYTES - bytes.len() as u64;
-        let mut rest = (&mut reader).take(limit + 1);
-        let mut stream = (&bytes[..]).chain(&mut rest);
-        let parsed = callgrind::parse_reader(
-            &mut stream,
-            path,
-            &callgrind::CallgrindOptions {
-                metric: options.metric.clone(),
-            },
-        )
-        .map_err(io_error)?;
-        if rest.limit() == 0 {
-            return Err(Error::Input {
-                path: path.to_string(),
-                message: format!(
-                    "larger than {} GiB, refusing to read it",
-                    MAX_INPUT_BYTES >> 30
-                ),
+    // A format with a streaming reader (callgrind) parses uncompressed input
+    // as it comes in: memory follows the profile, not the file.
+    if let (Sniffed::Format(entry), false) = (&sniffed, gzipped) {
+        if let Some(stream) = entry.stream {
+            let limit = MAX_INPUT_BYTES - bytes.len() as u64;
+            let mut rest = (&mut reader).take(limit + 1);
+            let mut input = (&bytes[..]).chain(&mut rest);
+            let parsed = stream(&mut input, name, &options.for_format(entry)).map_err(io_error)?;
+            if rest.limit() == 0 {
+                return Err(Error::Input {
+                    path: name.to_string(),
+                    message: format!(
+                        "larger than {} GiB, refusing to read it",
+                        MAX_INPUT_BYTES >> 30
+                    ),
+                });
+            }
+            return parsed.map_err(|error| Error::Parse {
+                path: name.to_string(),
+                format: entry.name,
+                error,
             });
         }
-        return parsed.map_err(|error| Error::Parse {
-            path: path.to_string(),
-            format: Format::Callgrind.name(),
-            error,
-        });
     }
     (&mut reader)
         .take(MAX_INPUT_BYTES + 1 - bytes.len() as u64)
@@ -137,7 +168,7 @@ pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
         .map_err(io_error)?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(Error::Input {
-            path: path.to_string(),
+            path: name.to_string(),
             message: format!(
                 "larger than {} GiB, refusing to read it",
                 MAX_INPUT_BYTES >> 30
@@ -145,32 +176,38 @@ pub fn load(path: &str, options: &LoadOptions) -> Result<Profile> {
         });
     }
     let content = gzip::maybe_gunzip(&bytes).map_err(|error| Error::Parse {
-        path: path.to_string(),
+        path: name.to_string(),
         format: "gzip",
         error,
     })?;
-    let format = match format {
-        Some(format) => format,
-        None if !gzipped => {
-            // Sniffed as folded. A stats header line cannot be a folded
-            // line (it does not end in a count), so text with one is
-            // pstats text below program output.
-            if pstats_text::detect(&content) {
-                Format::PstatsText
-            } else {
-                Format::Folded
-            }
-        }
-        None => detect(&content, path)?,
+    let format = match sniffed {
+        Sniffed::Format(entry) => entry.format,
+        // A header line of a format found below other output cannot be a
+        // line of the loose format (it does not fit its grammar), so input
+        // with one is that format below program output.
+        Sniffed::Loose(entry) => below_output()
+            .find(|(_, below)| (below.find_start)(&content).is_some())
+            .map_or(entry.format, |(found, _)| found.format),
+        Sniffed::Gzipped => detect(&content, name)?,
     };
-    parse_with(&content, path, format, options)
+    parse_with(&content, name, format, options)
+}
+
+/// The formats that can be found below other output, in detection order.
+fn below_output() -> impl Iterator<Item = (&'static FormatEntry, &'static BelowOutput)> {
+    DETECTION_ORDER.iter().filter_map(|format| {
+        let entry = format.entry();
+        entry.below_output.as_ref().map(|below| (entry, below))
+    })
 }
 
 /// Loads the rest of an input whose first [`SNIFF_BYTES`] (in `buffer`)
-/// are text that no format claims: the output of a program run under
-/// `python -m cProfile`, with the stats table further down. Reads on to the
-/// first stats header, keeping only the unfinished last line of what it
-/// skips, then parses from there with the line numbers of the whole input.
+/// are text that no format claims: the output of a program, with a format
+/// that can follow other output further down (the stats table of a program
+/// run under `python -m cProfile`). Reads on to the first line that starts
+/// one ([`BelowOutput::find_start`]), keeping only the unfinished last line
+/// of what it skips, then parses from there with the line numbers of the
+/// whole input.
 fn load_text_below_output(
     mut reader: Box<dyn Read>,
     mut buffer: Vec<u8>,
@@ -220,8 +257,14 @@ fn load_text_below_output(
                 .rposition(|&b| b == b'\n')
                 .map_or(0, |at| at + 1)
         };
-        if !mid_line {
-            if let Some(start) = pstats_text::find_table_start(&buffer[..finished]) {
+        let found = below_output()
+            .filter(|_| !mid_line)
+            .filter_map(|(entry, below)| {
+                (below.find_start)(&buffer[..finished]).map(|start| (start, entry, below))
+            })
+            .min_by_key(|&(start, ..)| start);
+        if let Some((start, entry, below)) = found {
+            {
                 skipped_lines += newlines(&buffer[..start]);
                 buffer.drain(..start);
                 let rest = (&mut reader)
@@ -231,19 +274,27 @@ fn load_text_below_output(
                 if read + rest as u64 > MAX_INPUT_BYTES {
                     return Err(too_large());
                 }
-                return parse_text_from_line(&buffer, path, options, skipped_lines + 1);
+                let first_line = skipped_lines + 1;
+                let options = options.for_format(entry);
+                return (below.parse_from_line)(&buffer, path, &options, first_line).map_err(
+                    |error| Error::Parse {
+                        path: path.to_string(),
+                        format: entry.name,
+                        error,
+                    },
+                );
             }
         }
         if at_end {
             let unfinished = mid_line || buffer.last().is_some_and(|&b| b != b'\n');
             let lines = skipped_lines + newlines(&buffer) + u64::from(unfinished);
+            let (looked_for, markers) = looked_for();
             return Err(Error::Input {
                 path: path.to_string(),
                 message: format!(
                     "unrecognised profile format: {lines} lines of text ({read} bytes) and no \
-                     pstats table in them (no `N function calls … in T seconds` or \
-                     `ncalls  tottime  percall  cumtime  percall` line); the first {} KiB \
-                     match no other format (tried: {}); use --from to force one",
+                     {looked_for} in them (no {markers}); the first {} KiB match no other \
+                     format (tried: {}); use --from to force one",
                     SNIFF_BYTES >> 10,
                     tried()
                 ),
@@ -271,10 +322,11 @@ fn load_text_below_output(
         let chunk = &buffer[before..];
         if !looks_like_text(chunk) {
             let nul = chunk.iter().position(|&b| b == 0).unwrap_or(0);
+            let (looked_for, _) = looked_for();
             return Err(Error::Input {
                 path: path.to_string(),
                 message: format!(
-                    "unrecognised profile format: text without a pstats table, then binary \
+                    "unrecognised profile format: text without a {looked_for}, then binary \
                      data at byte {} (tried: {}); use --from to force one",
                     skipped_bytes + (before + nul) as u64,
                     tried()
@@ -282,6 +334,15 @@ fn load_text_below_output(
             });
         }
     }
+}
+
+/// What [`load_text_below_output`] looked for, and the lines that would
+/// have started it, for its errors.
+fn looked_for() -> (String, String) {
+    let (looked_for, markers): (Vec<&str>, Vec<&str>) = below_output()
+        .map(|(_, below)| (below.looked_for, below.markers))
+        .unzip();
+    (looked_for.join(" or "), markers.join("; "))
 }
 
 fn newlines(bytes: &[u8]) -> u64 {
@@ -311,28 +372,6 @@ pub fn parse(bytes: &[u8], path: &str, format: Format) -> Result<Profile> {
     parse_with(bytes, path, format, &LoadOptions::default())
 }
 
-/// Parses pstats text that starts at line `first_line` of the input.
-fn parse_text_from_line(
-    bytes: &[u8],
-    path: &str,
-    options: &LoadOptions,
-    first_line: u64,
-) -> Result<Profile> {
-    pstats_text::parse_from_line(bytes, path, &text_options(options), first_line).map_err(|error| {
-        Error::Parse {
-            path: path.to_string(),
-            format: Format::PstatsText.name(),
-            error,
-        }
-    })
-}
-
-fn text_options(options: &LoadOptions) -> pstats_text::TextOptions {
-    pstats_text::TextOptions {
-        strip_log_prefix: options.strip_log_prefix.clone(),
-    }
-}
-
 /// Parses bytes already in memory as `format`.
 pub fn parse_with(
     bytes: &[u8],
@@ -340,41 +379,10 @@ pub fn parse_with(
     format: Format,
     options: &LoadOptions,
 ) -> Result<Profile> {
-    let parsed = match format {
-        Format::Pstats => pstats::parse(bytes, path),
-        Format::Callgrind => callgrind::parse(
-            bytes,
-            path,
-            &callgrind::CallgrindOptions {
-                metric: options.metric.clone(),
-            },
-        ),
-        Format::PstatsText => pstats_text::parse(bytes, path, &text_options(options)),
-        Format::Folded => folded::parse(
-            bytes,
-            path,
-            &folded::FoldedOptions {
-                sample_rate: options.sample_rate,
-            },
-        ),
-        Format::Speedscope => speedscope::parse(
-            bytes,
-            path,
-            &speedscope::SpeedscopeOptions {
-                thread: options.thread.clone(),
-            },
-        ),
-        Format::Pprof => pprof::parse(
-            bytes,
-            path,
-            &pprof::PprofOptions {
-                metric: options.metric.clone(),
-            },
-        ),
-    };
-    parsed.map_err(|error| Error::Parse {
+    let entry = format.entry();
+    (entry.parse)(bytes, path, &options.for_format(entry)).map_err(|error| Error::Parse {
         path: path.to_string(),
-        format: format.name(),
+        format: entry.name,
         error,
     })
 }
@@ -382,21 +390,17 @@ pub fn parse_with(
 /// Names the format of `bytes`, or explains what was tried.
 pub fn detect(bytes: &[u8], path: &str) -> Result<Format> {
     match sniff(bytes) {
-        Some(format) if !bytes.is_empty() => Ok(format),
+        Some(entry) if !bytes.is_empty() => Ok(entry.format),
         _ => Err(unrecognised(bytes, path)),
     }
 }
 
 /// The first format in [`DETECTION_ORDER`] that claims `bytes`.
-fn sniff(bytes: &[u8]) -> Option<Format> {
-    DETECTION_ORDER.iter().copied().find(|format| match format {
-        Format::Pstats => pstats::detect(bytes),
-        Format::Callgrind => callgrind::detect(bytes),
-        Format::Speedscope => speedscope::detect(bytes),
-        Format::Pprof => pprof::detect(bytes),
-        Format::PstatsText => pstats_text::detect(bytes),
-        Format::Folded => folded::detect(bytes),
-    })
+fn sniff(bytes: &[u8]) -> Option<&'static FormatEntry> {
+    DETECTION_ORDER
+        .iter()
+        .map(|format| format.entry())
+        .find(|entry| (entry.detect)(bytes))
 }
 
 fn unrecognised(bytes: &[u8], path: &str) -> Error {
@@ -419,4 +423,55 @@ fn unrecognised(bytes: &[u8], path: &str) -> Error {
 fn tried() -> String {
     let names: Vec<&str> = DETECTION_ORDER.iter().map(|f| f.name()).collect();
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::FORMATS;
+
+    #[test]
+    fn a_format_sees_only_the_knobs_its_entry_lists() {
+        let all = LoadOptions {
+            format: None,
+            metric: Some("Ir".to_string()),
+            sample_rate: Some(100.0),
+            thread: Some("MainThread".to_string()),
+            strip_log_prefix: Some(regex::Regex::new("^x").unwrap()),
+        };
+        for entry in FORMATS {
+            let seen = all.for_format(entry);
+            let reads = |knob| entry.knobs.contains(&knob);
+            assert_eq!(seen.format, Some(entry.format));
+            assert_eq!(seen.metric.is_some(), reads(Knob::Metric), "{}", entry.name);
+            assert_eq!(
+                seen.sample_rate.is_some(),
+                reads(Knob::SampleRate),
+                "{}",
+                entry.name
+            );
+            assert_eq!(seen.thread.is_some(), reads(Knob::Thread), "{}", entry.name);
+            let strip = seen.strip_log_prefix.is_some();
+            assert_eq!(strip, reads(Knob::StripLogPrefix), "{}", entry.name);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_path_need_not_be_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9.prof"));
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed/before.prof");
+        std::fs::copy(fixture, &path).unwrap();
+        let profile = load(&path, &LoadOptions::default()).unwrap();
+        assert_eq!(profile.meta.format, Format::Pstats);
+        assert!(
+            profile.meta.path.ends_with("caf\u{fffd}.prof"),
+            "{}",
+            profile.meta.path
+        );
+    }
 }

@@ -11,10 +11,12 @@
 //! a flame graph or versioned JSON ([`wire`]).
 //!
 //! ```no_run
+//! use std::path::Path;
+//!
 //! use profdiff::{diff, input, render};
 //!
-//! let base = input::load("before.prof", &Default::default())?;
-//! let new = input::load("after.prof", &Default::default())?;
+//! let base = input::load(Path::new("before.prof"), &Default::default())?;
+//! let new = input::load(Path::new("after.prof"), &Default::default())?;
 //! let mut result = diff::diff(&base, &new, &Default::default())?;
 //! diff::sort_functions(&mut result.functions, diff::SortKey::Inclusive);
 //! let top = &result.functions[0];
@@ -29,6 +31,7 @@ pub mod error;
 pub mod filter;
 pub mod formats;
 pub mod gate;
+pub(crate) mod graph;
 pub mod hints;
 pub mod input;
 pub mod lambda;

@@ -44,42 +44,9 @@ impl fmt::Display for Unit {
     }
 }
 
-/// Which input format a profile was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// Binary pstats dump (cProfile, profile, yappi `save(type="pstat")`).
-    Pstats,
-    /// Callgrind (valgrind, pyprof2calltree, yappi).
-    Callgrind,
-    /// Text printed by `pstats.Stats.print_stats()`.
-    PstatsText,
-    /// Folded / collapsed stacks.
-    Folded,
-    /// speedscope JSON.
-    Speedscope,
-    /// pprof `profile.proto`.
-    Pprof,
-}
-
-impl Format {
-    /// Stable lower-case name used in JSON and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Pstats => "pstats",
-            Format::Callgrind => "callgrind",
-            Format::PstatsText => "pstats-text",
-            Format::Folded => "folded",
-            Format::Speedscope => "speedscope",
-            Format::Pprof => "pprof",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+// Which input format a profile was read from: defined beside the table of
+// formats, `crate::formats::FORMATS`.
+pub use crate::formats::Format;
 
 /// Index of a function inside its [`Profile::functions`].
 pub type FunctionId = usize;

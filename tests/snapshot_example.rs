@@ -16,7 +16,7 @@ const PROFILE: &str = "fixtures/seed/after.prof";
 /// does, reviewed like any insta snapshot (`cargo insta review`).
 #[test]
 fn boto3_call_structure_is_pinned() {
-    let profile = input::load(PROFILE, &Default::default()).expect("load profile");
+    let profile = input::load(Path::new(PROFILE), &Default::default()).expect("load profile");
     let options = SnapshotOptions {
         include: vec!["create_client|boto3".to_string()],
         ..Default::default()
@@ -30,7 +30,7 @@ fn boto3_call_structure_is_pinned() {
 /// Hand-written bounds: one client per cold start.
 #[test]
 fn clients_are_created_once() {
-    let profile = input::load(PROFILE, &Default::default()).expect("load profile");
+    let profile = input::load(Path::new(PROFILE), &Default::default()).expect("load profile");
     let outcome = snapshot::check_file(
         &profile,
         Path::new("fixtures/expectations/after.snapshot"),
@@ -43,7 +43,7 @@ fn clients_are_created_once() {
 /// The same expectation catches the regression the fix removed.
 #[test]
 fn the_old_code_breaks_the_expectation() {
-    let before = input::load("fixtures/seed/before.prof", &Default::default()).unwrap();
+    let before = input::load(Path::new("fixtures/seed/before.prof"), &Default::default()).unwrap();
     let outcome = snapshot::check_file(
         &before,
         Path::new("fixtures/expectations/after.snapshot"),

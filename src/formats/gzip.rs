@@ -31,7 +31,7 @@ pub fn maybe_gunzip(bytes: &[u8]) -> Result<Cow<'_, [u8]>, ParseError> {
 }
 
 /// [`maybe_gunzip`] with a caller-chosen output limit (tests use a small one).
-pub fn maybe_gunzip_with_limit(bytes: &[u8], limit: u64) -> Result<Cow<'_, [u8]>, ParseError> {
+fn maybe_gunzip_with_limit(bytes: &[u8], limit: u64) -> Result<Cow<'_, [u8]>, ParseError> {
     if !is_gzip(bytes) {
         return Ok(Cow::Borrowed(bytes));
     }

@@ -112,9 +112,11 @@
 //! # In a test suite
 //!
 //! ```
+//! use std::path::Path;
+//!
 //! use profdiff::{input, snapshot};
 //!
-//! let profile = input::load("fixtures/seed/after.prof", &Default::default())?;
+//! let profile = input::load(Path::new("fixtures/seed/after.prof"), &Default::default())?;
 //! let options = snapshot::SnapshotOptions {
 //!     include: vec!["session.py:create_client".into()],
 //!     ..Default::default()

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use profdiff::error::Position;
 use profdiff::formats::callgrind::{self, CallgrindOptions};
-use profdiff::formats::callgrind_write;
 use profdiff::input;
 use profdiff::model::{Format, FunctionKind, Profile, Unit};
 
@@ -763,7 +762,7 @@ fn all_pstats_fixtures() -> Vec<String> {
 
 fn round_trip(profile: &Profile) -> (Vec<u8>, Profile) {
     let mut out = Vec::new();
-    callgrind_write::write(profile, &mut out).unwrap();
+    callgrind::write(profile, &mut out).unwrap();
     let back = callgrind::parse(&out, "converted", &CallgrindOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
     (out, back)
@@ -918,7 +917,7 @@ fn committed_conversions_match_the_writer_and_callgrind_annotate() {
         let mut written = Vec::new();
         let mut relabelled = original.clone();
         relabelled.meta.path = source.to_string();
-        callgrind_write::write(&relabelled, &mut written).unwrap();
+        callgrind::write(&relabelled, &mut written).unwrap();
         let committed = read(&format!("callgrind/{name}.callgrind"));
         // The writer's version is in the creator line; all else is equal.
         assert_same_lines(

@@ -238,3 +238,30 @@ fn help_has_worked_examples_and_version_works() {
     assert_eq!(version.status.code(), Some(0));
     assert!(stdout(&version).starts_with("profdiff "));
 }
+
+#[test]
+fn from_values_and_their_help_come_from_the_format_table() {
+    let help = profdiff(&["diff", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let help = stdout(&help);
+    // What users have always seen.
+    let listed = "
+          Possible values:
+          - pstats:      Binary pstats dump (cProfile, profile, yappi)
+          - callgrind:   Callgrind (valgrind, pyprof2calltree, yappi)
+          - pstats-text: Text printed by pstats / `python -m cProfile`
+          - folded:      Folded stacks (py-spy raw, stackcollapse, inferno, Austin)
+          - speedscope:  speedscope JSON (py-spy, pyinstrument, austin)
+          - pprof:       pprof profile.proto, gzipped or raw
+";
+    assert!(help.contains(listed), "{help}");
+    for entry in profdiff::formats::FORMATS {
+        let line = format!("- {}:", entry.name);
+        let line = help.lines().find(|l| l.trim_start().starts_with(&line));
+        assert!(
+            line.is_some_and(|l| l.trim_end().ends_with(entry.about)),
+            "{}",
+            entry.name
+        );
+    }
+}

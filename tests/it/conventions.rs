@@ -4,6 +4,7 @@
 //! (`*.expected.json[.gz]`) and from how CPython names builtins.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use profdiff::align::{self, AlignOptions};
 use profdiff::input::{self, LoadOptions};
@@ -154,7 +155,7 @@ fn strip_dirs_text_aligns_with_the_dump_of_its_run() {
     // fixtures/text: the seed app's text and binary dump of ONE run.
     let load_fixture = |name: &str| {
         let path = format!("{}/fixtures/text/{name}", env!("CARGO_MANIFEST_DIR"));
-        input::load(&path, &LoadOptions::default()).unwrap()
+        input::load(Path::new(&path), &LoadOptions::default()).unwrap()
     };
     let dump = load_fixture("seed_after_paired.prof");
     let text = load_fixture("seed_after_paired.txt");

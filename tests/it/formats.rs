@@ -73,7 +73,7 @@ fn parse_pprof(path: &str) -> Profile {
 
 // ---------------------------------------------------------------- detection
 
-/// The library's own detection (`input::detect`, in `input::DETECTION_ORDER`)
+/// The library's own detection (`input::detect`, in `formats::DETECTION_ORDER`)
 /// on what it sniffs: at most the first 64 KiB of the (gunzipped) input.
 fn detect(bytes: &[u8]) -> Option<Format> {
     let bytes = &bytes[..bytes.len().min(64 * 1024)];

@@ -2,6 +2,8 @@
 //! library: verdicts on the seed scenario, the noise floor, the JSON verdict
 //! and the Markdown report.
 
+use std::path::Path;
+
 use profdiff::diff::{self, DiffOptions, ProfileDiff, SortKey};
 use profdiff::filter::Filter;
 use profdiff::gate::{self, GateOptions, GateVerdict, Rule};
@@ -17,7 +19,7 @@ const BEFORE: &str = "fixtures/seed/before.prof";
 const AFTER: &str = "fixtures/seed/after.prof";
 
 fn load(path: &str) -> Profile {
-    input::load(path, &Default::default()).unwrap()
+    input::load(Path::new(path), &Default::default()).unwrap()
 }
 
 fn diff_of(base: &Profile, new: &Profile) -> ProfileDiff {

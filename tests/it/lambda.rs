@@ -13,7 +13,7 @@ use crate::stats::runs;
 fn seed(name: &str) -> Profile {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/seed/{name}.prof"));
-    input::load(&path.to_string_lossy(), &LoadOptions::default()).unwrap()
+    input::load(&path, &LoadOptions::default()).unwrap()
 }
 
 fn close(got: f64, want: f64, tolerance: f64) -> bool {
@@ -301,7 +301,7 @@ fn entry_choice() {
     // No handler at all: the whole profile is one invocation, said so.
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/pstats/cprofile_py311.prof");
-    let other = input::load(&path.to_string_lossy(), &LoadOptions::default()).unwrap();
+    let other = input::load(&path, &LoadOptions::default()).unwrap();
     let estimate = lambda::estimate(&other, &options(128)).unwrap();
     assert_eq!(estimate.entry.source, EntrySource::Total);
     assert_eq!(estimate.entry.key, None);

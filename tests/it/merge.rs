@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use profdiff::formats::{pstats, pstats_write};
+use profdiff::formats::pstats;
 use profdiff::input::{self, LoadOptions};
 use profdiff::{merge, Profile};
 use serde_json::Value;
@@ -204,7 +204,7 @@ fn merge_keeps_per_run_builtin_addresses_apart_like_pstats() {
 fn merged_dump_is_the_one_python_loaded() {
     let merged = merge::merge(&runs("before")).unwrap();
     let mut bytes = Vec::new();
-    pstats_write::write(&merged, &mut bytes).unwrap();
+    pstats::write(&merged, &mut bytes).unwrap();
     // Gzipped: 1 MB plain, as the writer uses no marshal refs (2.7 has none).
     let committed = fixture("fixtures/runs/before.merged.prof.gz");
     if std::env::var_os("PROFDIFF_UPDATE_MERGED").is_some_and(|v| v == "1") {
@@ -244,7 +244,7 @@ fn merged_dump_is_the_one_python_loaded() {
 #[test]
 fn merge_sums_profile_module_int_callers() {
     let path = "fixtures/pstats/profile_py311.prof";
-    let one = input::load(&fixture(path).to_string_lossy(), &LoadOptions::default()).unwrap();
+    let one = input::load(&fixture(path), &LoadOptions::default()).unwrap();
     let twice = merge::merge(&[one.clone(), one.clone()]).unwrap();
     assert_eq!(twice.functions.len(), one.functions.len());
     assert_eq!(twice.edges.len(), one.edges.len());
@@ -258,7 +258,7 @@ fn merge_sums_profile_module_int_callers() {
     }
     // And it writes back as int callers that our reader takes for `profile`'s.
     let mut bytes = Vec::new();
-    pstats_write::write(&twice, &mut bytes).unwrap();
+    pstats::write(&twice, &mut bytes).unwrap();
     let back = pstats::parse(&bytes, "twice.prof").unwrap();
     assert_eq!(back.meta.producer.as_deref(), Some("profile"));
     assert_same_profile(&back, &twice);

@@ -97,8 +97,7 @@ fn every_fixture_function_matches_pstats() {
     );
     for dump in dumps {
         let expected = expected_for(&dump);
-        let profile = input::load(dump.to_str().unwrap(), &LoadOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let profile = input::load(&dump, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
         let ids = index(&profile);
         let functions = expected["functions"].as_array().unwrap();
         assert_eq!(
@@ -209,7 +208,7 @@ fn every_fixture_function_matches_pstats() {
 fn producers_are_recognised() {
     let producer = |name: &str| {
         let path = format!("{}/fixtures/pstats/{name}", env!("CARGO_MANIFEST_DIR"));
-        input::load(&path, &LoadOptions::default())
+        input::load(Path::new(&path), &LoadOptions::default())
             .unwrap()
             .meta
             .producer

@@ -21,8 +21,7 @@ pub fn fixture(name: &str) -> PathBuf {
 
 pub fn load(name: &str) -> Profile {
     let path = fixture(name);
-    input::load(path.to_str().unwrap(), &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    input::load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// A recorded path as `black-pairs.json` names it: below `site-packages/`,
@@ -561,8 +560,8 @@ fn any_program_output_before_the_table_is_skipped() {
     for (name, output) in [("folded", folded_like), ("straddling", straddling)] {
         let path = dir.path().join(name);
         std::fs::write(&path, format!("{output}{stats}")).unwrap();
-        let profile = input::load(path.to_str().unwrap(), &LoadOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let profile =
+            input::load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(profile.meta.format, profdiff::Format::PstatsText, "{name}");
         assert_eq!(profile.functions, original.functions, "{name}");
         assert_eq!(profile.declared, original.declared, "{name}");
@@ -604,7 +603,7 @@ fn malformed_row_below_program_output_names_its_line() {
     let path = dir.path().join("long-ok.txt");
     let long_lines = format!("{}\n", "z".repeat(3 << 20)).repeat(2);
     std::fs::write(&path, long_lines + &text).unwrap();
-    let profile = input::load(path.to_str().unwrap(), &LoadOptions::default()).unwrap();
+    let profile = input::load(&path, &LoadOptions::default()).unwrap();
     assert_eq!(profile.functions, load("black-24.8.0.stdout.txt").functions);
 }
 

@@ -26,7 +26,7 @@ const SEED1: &str = "fixtures/realworld/small-seed1.prof.gz";
 const SEED2: &str = "fixtures/realworld/small-seed2.prof.gz";
 
 fn load(path: &str) -> Profile {
-    input::load(path, &Default::default()).unwrap()
+    input::load(std::path::Path::new(path), &Default::default()).unwrap()
 }
 
 fn diff_of(base: &Profile, new: &Profile) -> ProfileDiff {

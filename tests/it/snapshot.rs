@@ -15,7 +15,7 @@ const BEFORE: &str = "fixtures/seed/before.prof";
 const AFTER: &str = "fixtures/seed/after.prof";
 
 fn load(path: &str) -> Profile {
-    input::load(path, &Default::default()).unwrap()
+    input::load(Path::new(path), &Default::default()).unwrap()
 }
 
 fn including(patterns: &[&str]) -> SnapshotOptions {

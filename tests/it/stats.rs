@@ -14,8 +14,7 @@ pub fn runs(side: &str) -> Vec<Profile> {
             .map(|i| {
                 let path = format!("fixtures/runs/{side}/run{i}.prof");
                 let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&path);
-                let mut profile =
-                    input::load(&full.to_string_lossy(), &LoadOptions::default()).unwrap();
+                let mut profile = input::load(&full, &LoadOptions::default()).unwrap();
                 profile.meta.path = path;
                 profile
             })

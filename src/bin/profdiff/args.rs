@@ -2,15 +2,17 @@
 //! option structs. Nothing here runs a command.
 
 use std::io::{self, IsTerminal};
+use std::sync::LazyLock;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use profdiff::align::AlignOptions;
 use profdiff::diff::{RowKind, SortKey};
 use profdiff::filter::Filter;
+use profdiff::formats::{Format, FORMATS};
 use profdiff::gate::GateOptions;
 use profdiff::input::LoadOptions;
-use profdiff::model::Format;
 use profdiff::render::{OutputFormat, Style};
 use profdiff::Error;
 
@@ -190,20 +192,22 @@ pub struct InputArgs {
     pub strip_log_prefix: Option<String>,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum FromArg {
-    /// Binary pstats dump (cProfile, profile, yappi).
-    Pstats,
-    /// Callgrind (valgrind, pyprof2calltree, yappi).
-    Callgrind,
-    /// Text printed by pstats / `python -m cProfile`.
-    PstatsText,
-    /// Folded stacks (py-spy raw, stackcollapse, inferno, Austin).
-    Folded,
-    /// speedscope JSON (py-spy, pyinstrument, austin).
-    Speedscope,
-    /// pprof profile.proto, gzipped or raw.
-    Pprof,
+/// A `--from` value: one of the library's formats, named and described as
+/// its table ([`FORMATS`]) says.
+#[derive(Clone, Copy, Debug)]
+pub struct FromArg(pub Format);
+
+impl ValueEnum for FromArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: LazyLock<Vec<FromArg>> =
+            LazyLock::new(|| FORMATS.iter().map(|entry| FromArg(entry.format)).collect());
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let entry = self.0.entry();
+        Some(PossibleValue::new(entry.name).help(entry.about))
+    }
 }
 
 impl InputArgs {
@@ -222,14 +226,7 @@ impl InputArgs {
             None => None,
         };
         Ok(LoadOptions {
-            format: self.from.map(|from| match from {
-                FromArg::Pstats => Format::Pstats,
-                FromArg::Callgrind => Format::Callgrind,
-                FromArg::PstatsText => Format::PstatsText,
-                FromArg::Folded => Format::Folded,
-                FromArg::Speedscope => Format::Speedscope,
-                FromArg::Pprof => Format::Pprof,
-            }),
+            format: self.from.map(|FromArg(format)| format),
             metric: self.metric.clone(),
             sample_rate: self.sample_rate,
             thread: self.thread.clone(),

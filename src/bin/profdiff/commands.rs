@@ -1,11 +1,12 @@
 //! One function per subcommand: load, compute with the library, render.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use profdiff::align::AlignOptions;
 use profdiff::diff::{self, DiffOptions};
-use profdiff::formats::{callgrind_write, pstats_write};
+use profdiff::formats::{callgrind, pstats};
 use profdiff::input;
 use profdiff::output;
 use profdiff::render::flamegraph::{FlameGraphOptions, FlameGraphReport};
@@ -62,8 +63,8 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
             .into());
         }
     }
-    let mut base = input::load(base_path, &load)?;
-    let new = input::load(new_path, &load)?;
+    let mut base = input::load(Path::new(base_path), &load)?;
+    let new = input::load(Path::new(new_path), &load)?;
     if args.normalize {
         base.normalize_to(&new)?;
         base.meta
@@ -166,7 +167,10 @@ fn run_diff_runs(
     let base_paths = expand_run_paths(&args.base_runs)?;
     let new_paths = expand_run_paths(&args.new_runs)?;
     let load_all = |paths: &[String]| -> Result<Vec<profdiff::Profile>, Error> {
-        paths.iter().map(|p| input::load(p, load)).collect()
+        paths
+            .iter()
+            .map(|p| input::load(p.as_ref(), load))
+            .collect()
     };
     let base_runs = load_all(&base_paths)?;
     let new_runs = load_all(&new_paths)?;
@@ -225,7 +229,7 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
         return Err(Error::Usage("show supports --format text and json".into()).into());
     }
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
     let cost = args
         .lambda
         .resolve(&view.align)
@@ -241,7 +245,7 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
 }
 
 pub fn run_convert(args: &ConvertArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
     write_profile(
         &profile,
         args.to,
@@ -257,7 +261,7 @@ pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<ExitCode, Fail
     let paths = expand_run_paths(&args.profiles)?;
     let profiles = paths
         .iter()
-        .map(|path| input::load(path, &load))
+        .map(|path| input::load(Path::new(path), &load))
         .collect::<Result<Vec<_>, _>>()?;
     let merged = merge::merge(&profiles)?;
     let inputs: Vec<&str> = paths.iter().map(String::as_str).collect();
@@ -279,8 +283,8 @@ fn write_profile(
         .into());
     }
     let render = |sink: &mut dyn Write| match to {
-        ToArg::Callgrind => callgrind_write::write(profile, sink),
-        ToArg::Pstats => pstats_write::write(profile, sink),
+        ToArg::Callgrind => callgrind::write(profile, sink),
+        ToArg::Pstats => pstats::write(profile, sink),
     };
     emit(Some(destination), inputs, out, render)?;
     Ok(ExitCode::SUCCESS)
@@ -293,7 +297,7 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
         .map(snapshot::CallsTolerance::parse)
         .transpose()
         .map_err(|e| Error::Usage(format!("--calls-tolerance: {e}")))?;
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
     let align = AlignOptions {
         strip_prefixes: args.strip_prefix.clone(),
     };

@@ -4,9 +4,10 @@
 //!
 //! Two ways in:
 //!
-//! - **Values.** [`read_value`] reads a whole object and
-//!   [`for_each_dict_entry`] hands out the entries of a top-level dict one at
-//!   a time, as [`Value`] trees. Strings borrow from the input and are copied
+//! - **Values.** [`Value`] trees: [`Stream::read_value`] reads the object
+//!   at the stream's position; in the tests, `read_value` reads a whole
+//!   input and `for_each_dict_entry` hands out the entries of a top-level
+//!   dict one at a time. Strings borrow from the input and are copied
 //!   only when decoding forces it (invalid UTF-8, Latin-1 in an ASCII type);
 //!   containers are `Rc` slices, so a back-reference (`r`) costs a
 //!   reference-count bump. Values form a DAG, so a naive recursive walk over
@@ -29,7 +30,7 @@
 //!   million callers is decoded once, and every later reference to it is one
 //!   4-byte read ([`Stream::next_tagged_ref`]).
 //!
-//!   The consumer can give up at any point, rewind to a [`Checkpoint`] and
+//!   The consumer can give up at any point, rewind to a [`Checkpoint`](stream::Checkpoint) and
 //!   re-read the same bytes as values ([`Stream::read_value`]). The value
 //!   path thus stays the single reference for unusual data and for error
 //!   messages, and the token path only has to be right when it succeeds.
@@ -47,14 +48,12 @@
 //! bytes left before anything is allocated (each item of a container needs at
 //! least one byte), nesting is capped at [`MAX_DEPTH`], arithmetic is checked,
 //! and the trial parsing that code objects need and replays run on a work
-//! budget. Any input ends in a value or a [`ParseError`] carrying the byte
+//! budget. Any input ends in a value or a [`ParseError`](crate::error::ParseError) carrying the byte
 //! offset at fault: never a panic, a huge allocation, a stack overflow or
 //! exponential time.
 //!
 //! Text and byte strings alike become [`Value::Str`]: pstats readers want
 //! text, and Python 2 wrote file and function names as byte strings.
-
-use crate::error::ParseError;
 
 mod code;
 mod errors;
@@ -67,11 +66,8 @@ mod value;
 mod tests;
 
 pub use refs::{RefIndex, NO_TAG};
-pub use stream::{Checkpoint, Stream, Token, Unexpected};
-pub use value::{BigInt, CodeSummary, Value};
-
-use errors::{fail, Res};
-use reader::Reader;
+pub use stream::{Stream, Token, Unexpected};
+pub use value::{CodeSummary, Value};
 
 /// Set on a type byte when the object is also stored in the ref table.
 const FLAG_REF: u8 = 0x80;
@@ -85,50 +81,3 @@ const FLAG_REF: u8 = 0x80;
 /// 250 KiB of stack in release builds and 850 KiB in debug builds, which
 /// fits the 2 MiB that spawned threads (test threads included) get.
 pub const MAX_DEPTH: usize = 256;
-
-/// Reads one whole marshal object that must fill `data` exactly.
-pub fn read_value(data: &[u8]) -> Result<Value<'_>, ParseError> {
-    read_value_boxed(data).map_err(|e| *e)
-}
-
-fn read_value_boxed(data: &[u8]) -> Res<Value<'_>> {
-    if data.is_empty() {
-        return Err(fail(0, "empty input: no marshal data"));
-    }
-    let mut reader = Reader::new(data);
-    let Some(value) = reader.read(1)? else {
-        return Err(fail(
-            0,
-            "unexpected NULL object (type code '0') at the top level",
-        ));
-    };
-    reader.finish()?;
-    Ok(value)
-}
-
-/// Reads a top-level dict entry by entry, calling `f(key, value, key_offset)`
-/// for each, where `key_offset` is the byte offset at which the key starts.
-///
-/// Only one entry is alive at a time, apart from what the ref table must keep
-/// for later back-references. An error from `f` is returned unchanged, so the
-/// caller can report its own offsets. A back-reference to the dict itself is
-/// rejected, since the dict is never materialised.
-pub fn for_each_dict_entry<'a, F>(data: &'a [u8], mut f: F) -> Result<(), ParseError>
-where
-    F: FnMut(Value<'a>, Value<'a>, u64) -> Result<(), ParseError>,
-{
-    let mut stream = Stream::open_dict(data)?;
-    loop {
-        let key_offset = stream.offset();
-        // As in CPython, a NULL in place of either the key or the value ends
-        // the dict.
-        let Some(key) = stream.read_value(2)? else {
-            break;
-        };
-        let Some(value) = stream.read_value(2)? else {
-            break;
-        };
-        f(key, value, key_offset)?;
-    }
-    stream.finish()
-}

@@ -109,7 +109,7 @@ impl<'a> Stream<'a> {
 
     /// Reads one object as a token; see [`Token`] for what the consumer does
     /// next. `depth` counts the objects from the top-level dict (depth 1) to
-    /// this one, and bounds nesting as in [`read_value`](super::read_value).
+    /// this one, and bounds nesting ([`MAX_DEPTH`]) as the value path does.
     pub fn next(&mut self, depth: usize) -> Result<Token<'a>, Unexpected> {
         let r = &mut self.reader;
         let at = r.pos;
@@ -340,8 +340,8 @@ impl<'a> Stream<'a> {
         }
     }
 
-    /// Reads one whole object as a value, as [`read_value`](super::read_value) would, with
-    /// exact errors; `Ok(None)` is the NULL that ends a dict.
+    /// Reads one whole object as a value, with the value path's exact
+    /// errors; `Ok(None)` is the NULL that ends a dict.
     ///
     /// A back-reference to a container read as tokens reads that container
     /// again from its bytes (so its nesting counts toward [`MAX_DEPTH`]) and

@@ -87,6 +87,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    #[cfg(test)]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
@@ -110,6 +111,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    #[cfg(test)]
     pub fn as_dict(&self) -> Option<&[(Value<'a>, Value<'a>)]> {
         match self {
             Value::Dict(entries) => Some(entries),

@@ -1,5 +1,5 @@
 //! pstats text: what `python -m cProfile script.py` and
-//! `pstats.Stats.print_stats()` print (FORMATS.md §2), also when it was
+//! `pstats.Stats.print_stats()` print (docs/formats.md §2), also when it was
 //! logged and comes back out of CloudWatch with log prefixes on its lines.
 //!
 //! ```text

@@ -8,7 +8,7 @@ use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::{Context, Interner};
-use crate::formats::folded::FastMap;
+use crate::formats::stacks::FastMap;
 
 #[derive(Deserialize)]
 struct Event {

@@ -1,4 +1,4 @@
-//! speedscope JSON (FORMATS.md §5): written by py-spy `--format speedscope`,
+//! speedscope JSON (docs/formats.md §5): written by py-spy `--format speedscope`,
 //! pyinstrument `-r speedscope`, austin2speedscope, rbspy and speedscope's own
 //! export.
 //!
@@ -57,7 +57,7 @@ use serde::de::{
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::folded::{FastMap, SliceIndex, StackBuilder, EMPTY_STACK};
+use super::stacks::{FastMap, SliceIndex, StackBuilder, EMPTY_STACK};
 use crate::error::ParseError;
 use crate::model::{Format, FunctionId, FunctionKind, Profile, ProfileMeta, Unit};
 

@@ -15,7 +15,7 @@
 //!   (`(id) name` once, `(id)` after), with one id space per kind.
 //! - A name that one file holds at several lines (`__init__` of two classes)
 //!   is written `name:LINE`, as pyprof2calltree does: KCachegrind then shows
-//!   them apart, and the reader ([`super::callgrind`]) splits the line off
+//!   them apart, and the reader ([`super`]) splits the line off
 //!   again because it matches the function's position. The position of every
 //!   function's first cost line is its own line, so name, file and line
 //!   survive the round trip; a missing line is written as 0.
@@ -34,7 +34,7 @@
 //! - What callgrind cannot say (primitive calls, float costs, a recursive
 //!   function's true inclusive cost, "no count" apart from 0, per-edge self
 //!   cost) goes into one comment line per function and per call
-//!   ([`super::callgrind_exact`]): other tools skip it, profdiff's reader
+//!   ([`super::exact`]): other tools skip it, profdiff's reader
 //!   reads the profile back exactly. Control characters in names are
 //!   written as `?`.
 //!
@@ -52,8 +52,9 @@ use std::io::{self, Write};
 
 use rustc_hash::FxHashMap;
 
-use super::callgrind::{strongly_connected, ROOT_NAME, UNKNOWN};
-use super::callgrind_exact::{Exact, CALL_PREFIX, FUNCTION_PREFIX};
+use super::exact::{Exact, CALL_PREFIX, FUNCTION_PREFIX};
+use super::inclusive::strongly_connected;
+use super::{ROOT_NAME, UNKNOWN};
 use crate::model::{Function, Profile, Unit};
 
 /// A call as the writer's main loop reads it: edges are regrouped by caller

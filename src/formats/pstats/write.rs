@@ -1,7 +1,7 @@
 //! Writing a binary pstats dump that Python's `pstats` loads.
 //!
 //! The output is one marshal'd dict `{(file, line, name): (cc, nc, tt, ct,
-//! callers)}` (see `FORMATS.md` §1), written with only the type codes that
+//! callers)}` (see docs/formats.md §1), written with only the type codes that
 //! every marshal version from 2 (Python 2.7) on reads, so the same file
 //! loads in Python 2.7 and 3.x:
 //!
@@ -233,7 +233,7 @@ mod tests {
         want.extend(5e-5f64.to_le_bytes());
         want.extend(b"{00");
         assert_eq!(bytes, want);
-        // 2^33 + 123 as in FORMATS.md: digits 123, 0, 8.
+        // 2^33 + 123 as in docs/formats.md §1.3: digits 123, 0, 8.
         let mut long = Vec::new();
         write_int(&mut long, (1 << 33) + 123).unwrap();
         assert_eq!(long, b"l\x03\x00\x00\x00\x7b\x00\x00\x00\x08\x00");

@@ -29,13 +29,13 @@
 use crate::error::ParseError;
 
 /// The prefix of the line after `fn=`.
-pub(crate) const FUNCTION_PREFIX: &[u8] = b"# profdiff-fn:";
+pub(super) const FUNCTION_PREFIX: &[u8] = b"# profdiff-fn:";
 /// The prefix of the line before `calls=`.
-pub(crate) const CALL_PREFIX: &[u8] = b"# profdiff-call:";
+pub(super) const CALL_PREFIX: &[u8] = b"# profdiff-call:";
 
 /// Exact numbers of a function or a call edge.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct Exact {
+pub(super) struct Exact {
     pub calls: Option<u64>,
     pub primitive_calls: Option<u64>,
     pub self_cost: Option<f64>,
@@ -45,7 +45,7 @@ pub(crate) struct Exact {
 
 impl Exact {
     /// Appends ` key=value` for every number present, and a newline.
-    pub(crate) fn write_line(&self, prefix: &[u8], out: &mut Vec<u8>) {
+    pub(super) fn write_line(&self, prefix: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(prefix);
         let mut counts = itoa::Buffer::new();
         let mut count = |out: &mut Vec<u8>, key: &[u8], value: Option<u64>| {
@@ -73,7 +73,7 @@ impl Exact {
 
     /// Parses what follows the prefix; unknown keys are skipped, so a later
     /// writer may add some.
-    pub(crate) fn parse(rest: &[u8], number: u64) -> Result<Exact, ParseError> {
+    pub(super) fn parse(rest: &[u8], number: u64) -> Result<Exact, ParseError> {
         let mut exact = Exact::default();
         for token in rest
             .split(|b| b.is_ascii_whitespace())

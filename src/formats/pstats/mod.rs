@@ -1,6 +1,7 @@
 //! Binary pstats dumps: what `python -m cProfile -o`, `python -m profile -o`,
 //! `Profile.dump_stats`, `pstats.Stats.dump_stats` and yappi's
-//! `save(type="pstat")` write.
+//! `save(type="pstat")` write; [`write()`] writes one that Python's `pstats`
+//! loads.
 //!
 //! The file is one marshal'd dict `{(file, line, name): (cc, nc, tt, ct,
 //! callers)}`. Producer quirks handled here, not in the model:
@@ -16,7 +17,7 @@
 //! # Two paths through an entry
 //!
 //! A large dump holds a million caller entries, so each entry is first read
-//! on a *token path* (a [`Stream`](super::marshal::Stream)) that allocates
+//! on a *token path* (a marshal `Stream`) that allocates
 //! nothing per caller: numbers are copied straight into the [`Edge`], and a
 //! key costs one 4-byte read once its tuple has been seen, because the
 //! function id is attached to the tuple's ref-table slot as a tag
@@ -28,7 +29,7 @@
 //! Anything the token path does not expect (a malformed file, a key that is
 //! not a 3-tuple, a reference to a shared value tuple, a duplicate entry)
 //! makes it give up on the entry: the stream rewinds to the entry's start and
-//! the *value path* re-reads it as [`Value`]s with the original, simpler
+//! the *value path* re-reads it as marshal `Value`s with the original, simpler
 //! logic, which is therefore the reference for what is accepted and for
 //! every error message. For that to be exact the token path never commits
 //! anything it cannot keep: functions are created in the order the value
@@ -44,6 +45,10 @@ use rustc_hash::FxHashMap;
 use super::marshal::{CodeSummary, RefIndex, Stream, Token, Unexpected, Value, NO_TAG};
 use crate::error::ParseError;
 use crate::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+
+mod write;
+
+pub use write::write;
 
 /// A marshal dump starts with a dict type byte, flagged (0xfb) or not,
 /// followed by a tuple key (any tuple form, flagged or not) or, for an empty
