@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::align::{self, AlignOptions, Aligned};
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::model::{FunctionId, Profile, Unit};
 
 /// A value on both sides; `None` where the function (or the number) is absent.
@@ -329,7 +329,7 @@ pub fn default_cost_threshold(base: &Profile, new: &Profile) -> f64 {
 /// Aligns and diffs two profiles. Fails when their units cannot be compared.
 pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<ProfileDiff> {
     if base.meta.unit != new.meta.unit {
-        return Err(Error::Usage(units_differ(base, new)));
+        return Err(units_differ(base, new));
     }
     let aligned = align::align(base, new, &options.align);
     let threshold = options
@@ -448,8 +448,8 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
 
 /// Why two profiles cannot be compared, and, when one side counts samples
 /// and the other seconds, how to make them comparable.
-pub(crate) fn units_differ(base: &Profile, new: &Profile) -> String {
-    let mut message = format!(
+pub(crate) fn units_differ(base: &Profile, new: &Profile) -> Error {
+    let message = format!(
         "cannot compare {} ({}) with {} ({}): the units differ",
         base.meta.path, base.meta.unit, new.meta.path, new.meta.unit
     );
@@ -457,14 +457,13 @@ pub(crate) fn units_differ(base: &Profile, new: &Profile) -> String {
         .into_iter()
         .find(|p| p.meta.unit == Unit::Samples);
     let timed = [base, new].into_iter().any(|p| p.meta.unit.is_time());
-    if let (Some(sampled), true) = (sampled, timed) {
-        message.push_str(&format!(
-            "; {} counts samples: give its sampling rate (--sample-rate HZ, e.g. 100 for \
-             py-spy's default) to read them as seconds",
-            sampled.meta.path
-        ));
+    match (sampled, timed) {
+        (Some(sampled), true) => {
+            Error::Usage(format!("{message}; {} counts samples", sampled.meta.path))
+                .with_remedy(Remedy::SampleRate)
+        }
+        _ => Error::Usage(message),
     }
-    message
 }
 
 /// What the caller breakdown needs: each side's edges by callee, and each

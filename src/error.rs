@@ -106,6 +106,50 @@ pub enum Error {
     /// compared, an option that does not apply, …
     #[error("{0}")]
     Usage(String),
+    /// An error with a known way out, which the program showing it can put
+    /// in its own words ([`Remedy`]; a command line names its flag).
+    #[error("{error}; {}", remedy.describe())]
+    Remedy {
+        /// What went wrong.
+        error: Box<Error>,
+        /// What would fix it.
+        remedy: Remedy,
+    },
+}
+
+/// A way out of an error, named apart from its wording so a program can
+/// say it in its own terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remedy {
+    /// Read the input as a given format instead of detecting it
+    /// (`LoadOptions::format`).
+    ForceFormat,
+    /// Give a sampled profile its sampling rate, so its samples read as
+    /// seconds (`LoadOptions::sample_rate`).
+    SampleRate,
+}
+
+impl Remedy {
+    /// The remedy in the library's words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Remedy::ForceFormat => "force a format (LoadOptions::format) to read it anyway",
+            Remedy::SampleRate => {
+                "give its sampling rate (LoadOptions::sample_rate) to read samples as seconds"
+            }
+        }
+    }
+}
+
+impl Error {
+    /// This error with a way out attached.
+    pub fn with_remedy(self, remedy: Remedy) -> Error {
+        Error::Remedy {
+            error: Box::new(self),
+            remedy,
+        }
+    }
 }
 
 /// The library's result type.

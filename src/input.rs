@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::formats::{gzip, BelowOutput, Claim, FormatEntry, Knob, DETECTION_ORDER};
 use crate::model::{Format, Profile};
 
@@ -413,11 +413,12 @@ fn unrecognised(bytes: &[u8], path: &str) -> Error {
     Error::Input {
         path: path.to_string(),
         message: format!(
-            "unrecognised profile format (first byte 0x{:02x}; tried: {}); use --from to force one",
+            "unrecognised profile format (first byte 0x{:02x}; tried: {})",
             bytes[0],
             tried()
         ),
     }
+    .with_remedy(Remedy::ForceFormat)
 }
 
 fn tried() -> String {

@@ -1,14 +1,22 @@
 //! profdiff: diff performance profiles.
 //!
-//! Read two profiles (cProfile/pstats dumps today; more formats plug in under
-//! [`formats`]), align their functions by a normalised key ([`align`]), and
-//! compute what changed in call counts and time ([`diff`]). [`noise`] marks
-//! call-count changes that likely follow the hash seed rather than the
-//! code; [`gate`] and [`snapshot`] judge them, [`stats`] compares several
-//! runs per side and [`lambda`] prices a change on AWS Lambda. These
-//! analyses return values; a [`render::Report`] gathers what a command
-//! shows, and [`render::write`] turns it into a terminal table, Markdown,
-//! a flame graph or versioned JSON ([`wire`]).
+//! Read two profiles of any supported format ([`formats::FORMATS`]: pstats
+//! dumps, pstats text, callgrind, folded stacks, speedscope, pprof) with
+//! [`input::load`], align their functions by a normalised key ([`align`]),
+//! and compute what changed in call counts and time ([`diff`]). The
+//! analyses return values: [`causes`] finds the call-count changes that
+//! happened at their origin (with [`hints`] for known waste), [`noise`]
+//! marks those that likely follow the hash seed, [`gate`] and [`snapshot`]
+//! judge a diff, [`stats`] compares several runs per side, [`lambda`]
+//! prices a change on AWS Lambda and [`merge`] sums profiles. A
+//! [`render::Report`] gathers what a command shows, and [`render::write`]
+//! turns it into a terminal table, Markdown, a flame graph or versioned
+//! JSON ([`wire`]). Writers for callgrind and pstats dumps are in
+//! [`formats::callgrind`] and [`formats::pstats`].
+//!
+//! The command-line program is behind the default `cli` feature; a library
+//! user can turn it off (`default-features = false`) and compile neither
+//! clap nor terminal_size.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -23,6 +31,8 @@
 //! println!("{}: calls {:?} → {:?}", top.key, top.calls.base, top.calls.new);
 //! # Ok::<(), profdiff::Error>(())
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod align;
 pub mod causes;
@@ -44,7 +54,7 @@ pub mod snapshot;
 pub mod stats;
 pub mod wire;
 
-pub use error::{Error, ParseError, Position, Result};
+pub use error::{Error, ParseError, Position, Remedy, Result};
 pub use model::{
     DeclaredTotals, Edge, Format, Function, FunctionId, FunctionKind, Profile, ProfileMeta, Unit,
 };

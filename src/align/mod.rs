@@ -98,7 +98,7 @@
 //!   numbers pair in line order, then a function pairs with the one at its
 //!   line moved exactly as the anchor before or after moved, then the one
 //!   left over with the same call count and callers. Ambiguity leaves them
-//!   removed and added. [`repeated`] has the details; on black 23.12.1 →
+//!   removed and added. `align/repeated.rs` has the details; on black 23.12.1 →
 //!   24.8.0 it pairs 200 of the 202 same-name functions whose source is
 //!   identical in both releases and no two different ones.
 //!

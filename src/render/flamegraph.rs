@@ -82,18 +82,16 @@ impl FlameGraphReport {
             }
         }
         if base.meta.unit != new.meta.unit {
-            return Err(Error::Usage(format!(
-                "cannot draw one flame graph from {} in {} and {} in {}{}",
-                base.meta.path,
-                base.meta.unit,
-                new.meta.path,
-                new.meta.unit,
-                if base.meta.unit == Unit::Samples || new.meta.unit == Unit::Samples {
-                    "; give --sample-rate so samples become seconds"
-                } else {
-                    ""
-                }
-            )));
+            let error = Error::Usage(format!(
+                "cannot draw one flame graph from {} in {} and {} in {}",
+                base.meta.path, base.meta.unit, new.meta.path, new.meta.unit,
+            ));
+            let sampled = base.meta.unit == Unit::Samples || new.meta.unit == Unit::Samples;
+            return Err(if sampled {
+                error.with_remedy(crate::error::Remedy::SampleRate)
+            } else {
+                error
+            });
         }
 
         let [base_labels, new_labels] = labels(base, new, &options.align);

@@ -16,8 +16,8 @@
 //! shared pieces. Every renderer writes to a `dyn Write`; none decides
 //! colour or reads the environment ([`Style`] is decided once, at the edge).
 
-pub mod causes;
-pub mod cells;
+pub(crate) mod causes;
+pub(crate) mod cells;
 pub mod flamegraph;
 pub mod gate;
 pub mod json;
@@ -27,9 +27,9 @@ pub(crate) mod notes;
 pub mod runs_json;
 pub mod runs_text;
 pub mod snapshot;
-pub mod table;
+pub(crate) mod table;
 pub mod text;
-pub mod units;
+pub(crate) mod units;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -185,6 +185,19 @@ pub struct Hints {
     /// "allow for it with" (the CLI: `--max-calls-increase-pct or
     /// --max-calls-increase`). Default: "a calls tolerance".
     pub calls_tolerance: Option<&'static str>,
+    /// How to see every row when a table is cut, written in parentheses
+    /// after "… N more rows" (the CLI: `--top 0 shows all`). Default: none.
+    pub all_rows: Option<&'static str>,
+}
+
+impl Hints {
+    /// "… N more rows", with [`Hints::all_rows`] when given.
+    pub(crate) fn more_rows(&self, more: usize) -> String {
+        match self.all_rows {
+            Some(how) => format!("… {more} more rows ({how})"),
+            None => format!("… {more} more rows"),
+        }
+    }
 }
 
 /// Two profiles compared: the diff, both profiles' metadata, the rows
@@ -289,6 +302,8 @@ pub struct ShowReport<'a> {
     /// The Lambda cost of the profile, when asked for: text after the
     /// table, JSON `lambda`.
     pub lambda: Option<&'a CostEstimate>,
+    /// How notes tell the reader to act. Default: none.
+    pub hints: Hints,
 }
 
 impl<'a> ShowReport<'a> {
@@ -356,6 +371,7 @@ impl<'a> ShowReport<'a> {
             rows,
             matching,
             lambda: None,
+            hints: Hints::default(),
         }
     }
 }
@@ -377,6 +393,8 @@ pub struct RunsReport<'a> {
     /// The Lambda cost of both sides, when asked for: text after the table,
     /// JSON `lambda`.
     pub lambda: Option<&'a CostDiff>,
+    /// How notes tell the reader to act. Default: none.
+    pub hints: Hints,
 }
 
 impl<'a> RunsReport<'a> {
@@ -388,6 +406,7 @@ impl<'a> RunsReport<'a> {
             rows: diff.functions[..shown].iter().collect(),
             verdict: None,
             lambda: None,
+            hints: Hints::default(),
         }
     }
 }

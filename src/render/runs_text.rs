@@ -195,10 +195,7 @@ pub fn write(out: &mut dyn Write, report: &RunsReport<'_>, style: Style) -> io::
             out,
             "{}",
             paint(
-                &format!(
-                    "… {} more rows (--top 0 shows all)",
-                    diff.functions.len() - shown
-                ),
+                &report.hints.more_rows(diff.functions.len() - shown),
                 Tone::Dim,
                 style.color
             )

@@ -135,10 +135,7 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
             out,
             "{}",
             paint(
-                &format!(
-                    "… {} more rows (--top 0 shows all)",
-                    report.matching - report.rows.len()
-                ),
+                &report.hints.more_rows(report.matching - report.rows.len()),
                 Tone::Dim,
                 style.color
             )
@@ -346,10 +343,7 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) ->
             out,
             "{}",
             paint(
-                &format!(
-                    "… {} more rows (--top 0 shows all)",
-                    report.matching - report.rows.len()
-                ),
+                &report.hints.more_rows(report.matching - report.rows.len()),
                 Tone::Dim,
                 style.color
             )

@@ -58,20 +58,22 @@ impl Action {
     }
 
     /// A one-line explanation for the user, or `None` when there is nothing
-    /// to say (passed).
-    pub fn message(&self, path: &Path) -> Option<String> {
+    /// to say (passed). `update` says how the user asks for
+    /// [`Mode::Update`](super::Mode::Update) in the program showing it (a
+    /// command line: `--update`).
+    pub fn message(&self, path: &Path, update: &str) -> Option<String> {
         let path = path.display();
         match self {
             Action::Passed => None,
             Action::Updated => Some(format!("updated {path}")),
             Action::WroteNew(new) => Some(format!(
-                "wrote {} for review: accept it with `mv {} {path}` or rerun with --update",
+                "wrote {} for review: accept it with `mv {} {path}` or rerun with {update}",
                 new.display(),
                 new.display()
             )),
             Action::Failed => Some(format!(
                 "CI is set, so nothing was written; run the check locally to get {path}.new, \
-                 or with --update to accept"
+                 or with {update} to accept"
             )),
         }
     }

@@ -31,7 +31,7 @@ pub fn compare(
         .chain(new_runs)
         .find(|p| &p.meta.unit != unit)
     {
-        return Err(Error::Usage(crate::diff::units_differ(base_ref, other)));
+        return Err(crate::diff::units_differ(base_ref, other));
     }
 
     let base = SideUnion::new(base_runs, &options.align);

@@ -997,5 +997,32 @@ fn flame_graph_refuses_mixed_units() {
     let new = parse_speedscope("fixtures/speedscope/pyspy_after.json");
     let error = flamegraph::write_diff(&base, &new, &mut Vec::new(), &FlameGraphOptions::default())
         .unwrap_err();
-    assert!(error.to_string().contains("--sample-rate"), "{error}");
+    // The library names the way out; the command line words it as its flag.
+    assert!(
+        matches!(
+            error,
+            profdiff::Error::Remedy {
+                remedy: profdiff::Remedy::SampleRate,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("diff.svg");
+    let output = crate::profdiff(&[
+        "diff",
+        "fixtures/folded/pyspy_before.txt",
+        "fixtures/speedscope/pyspy_after.json",
+        "--format",
+        "flamegraph",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        !svg.exists(),
+        "nothing is written when the inputs do not fit"
+    );
+    assert!(crate::stderr(&output).contains("--sample-rate"));
 }

@@ -9,7 +9,7 @@ use profdiff::filter::Filter;
 use profdiff::gate::{self, GateOptions, GateVerdict, Rule};
 use profdiff::input;
 use profdiff::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
-use profdiff::render::table::Style;
+use profdiff::render::Style;
 use profdiff::render::{self, json, markdown, DiffReport, Hints};
 use profdiff::wire::DiffDocument;
 

@@ -4,7 +4,7 @@
 use profdiff::input::{self, LoadOptions};
 use profdiff::lambda::{self, Arch, CostOptions, EntrySource};
 use profdiff::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
-use profdiff::render::table::Style;
+use profdiff::render::Style;
 use profdiff::render::{self, json};
 use profdiff::wire;
 

@@ -524,7 +524,7 @@ fn policy_local_mismatch_writes_a_new_file_for_review() {
         "{new}"
     );
     assert!(action
-        .message(&s.path)
+        .message(&s.path, "--update")
         .unwrap()
         .contains("after.snapshot.new"));
     // Once the snapshot holds again, the stale review file goes.

@@ -29,7 +29,7 @@ pub fn runs(side: &str) -> Vec<Profile> {
 }
 
 use profdiff::diff::{SortKey, Status};
-use profdiff::render::table::Style;
+use profdiff::render::Style;
 use profdiff::render::{runs_json, runs_text, RunsReport};
 use profdiff::stats::{self, mann_whitney_u, Significance, StatsOptions, TestMethod};
 use profdiff::wire;
@@ -351,7 +351,9 @@ fn text_report_reads_well() {
     });
     stats::sort_functions(&mut diff.functions, SortKey::Inclusive);
     let mut out = Vec::new();
-    runs_text::write(&mut out, &RunsReport::new(&diff, Some(4)), Style::default()).unwrap();
+    let mut report = RunsReport::new(&diff, Some(4));
+    report.hints.all_rows = Some("--top 0 shows all");
+    runs_text::write(&mut out, &report, Style::default()).unwrap();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(

@@ -150,6 +150,7 @@ fn hints() -> Hints {
     let mut hints = Hints::default();
     hints.several_runs = Some("--base/--new");
     hints.calls_tolerance = Some("--max-calls-increase-pct or --max-calls-increase");
+    hints.all_rows = Some("--top 0 shows all");
     hints
 }
 
@@ -201,6 +202,7 @@ fn run_diff_runs(
         .map(String::as_str)
         .collect();
     let mut report = RunsReport::new(&result, view.top);
+    report.hints = hints();
     report.verdict = verdict.as_ref();
     report.lambda = cost.as_ref();
     let report = Report::from(report);
@@ -236,6 +238,7 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
         .map(|options| lambda::estimate(&profile, &options))
         .transpose()?;
     let mut report = ShowReport::new(&profile, &view.align, &view.filter, view.sort, view.top);
+    report.hints = hints();
     report.lambda = cost.as_ref();
     let report = Report::from(report);
     emit(view.output.as_deref(), &[args.profile.as_str()], out, |w| {
@@ -344,7 +347,7 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
             source,
         },
     )?;
-    if let Some(message) = action.message(path) {
+    if let Some(message) = action.message(path, "--update") {
         eprintln!("profdiff: {message}");
     }
     Ok(ExitCode::from(action.exit_code()))

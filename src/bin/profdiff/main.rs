@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use args::{Cli, Command};
-use profdiff::Error;
+use profdiff::{Error, Remedy};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -61,6 +61,17 @@ fn message(error: &Error) -> String {
             pattern,
             message,
         } => format!("invalid --{role} regex {pattern:?}: {message}"),
+        Error::Remedy { error, remedy } => {
+            let words = match remedy {
+                Remedy::ForceFormat => "use --from to force one",
+                Remedy::SampleRate => {
+                    "give its sampling rate (--sample-rate HZ, e.g. 100 for py-spy's default) \
+                     to read them as seconds"
+                }
+                other => other.describe(),
+            };
+            format!("{}; {words}", message(error))
+        }
         other => other.to_string(),
     }
 }
