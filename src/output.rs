@@ -50,22 +50,19 @@ pub fn replace_file(
     Ok(())
 }
 
-/// [`replace_file`] for the command line: paths as given, errors naming the
-/// output (an attempt to overwrite an input is a usage error).
+/// [`replace_file`] with errors naming the output in the library's terms
+/// (an attempt to overwrite an input is a usage error).
 pub fn write_atomically(
-    path: &str,
-    inputs: &[&str],
+    path: &Path,
+    inputs: &[&Path],
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    let inputs: Vec<&Path> = inputs.iter().map(Path::new).collect();
-    replace_file(Path::new(path), &inputs, render).map_err(|source| {
+    replace_file(path, inputs, render).map_err(|source| {
+        let name = path.display().to_string();
         if source.kind() == io::ErrorKind::InvalidInput {
-            Error::Usage(format!("{path}: {source}"))
+            Error::Usage(format!("{name}: {source}"))
         } else {
-            Error::Io {
-                path: path.to_string(),
-                source,
-            }
+            Error::Io { path: name, source }
         }
     })
 }

@@ -17,9 +17,7 @@ fn diff_json(extra: &[&str]) -> DiffDocument {
 
 #[test]
 fn create_client_six_to_one_is_on_the_first_screen() {
-    let output = profdiff(&["diff", BEFORE, AFTER, "--color", "never"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = crate::run_ok(&["diff", BEFORE, AFTER, "--color", "never"]);
     let lines: Vec<&str> = text.lines().collect();
     // The causes section leads: the boto3 resource creations that stopped,
     // and what follows from them, create_client 6 → 1 among it.
@@ -189,7 +187,7 @@ fn top_and_sort_limit_rows() {
 
 #[test]
 fn show_lists_pstats_numbers() {
-    let output = profdiff(&[
+    let printed = crate::run_ok(&[
         "show",
         BEFORE,
         "--format",
@@ -197,8 +195,7 @@ fn show_lists_pstats_numbers() {
         "--include",
         "create_client",
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let doc: ShowDocument = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: ShowDocument = serde_json::from_slice(printed.as_bytes()).unwrap();
     let f = doc
         .functions
         .iter()

@@ -63,9 +63,8 @@ fn output_file_is_written_and_inputs_are_refused() {
 fn convert_then_read_back_keeps_create_client() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("before.callgrind");
-    let output = profdiff(&["convert", BEFORE, "-o", out.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let output = profdiff(&[
+    crate::run_ok(&["convert", BEFORE, "-o", out.to_str().unwrap()]);
+    let printed = crate::run_ok(&[
         "show",
         out.to_str().unwrap(),
         "--format",
@@ -73,8 +72,7 @@ fn convert_then_read_back_keeps_create_client() {
         "--include",
         "session.py:create_client",
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let doc: ShowDocument = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: ShowDocument = serde_json::from_slice(printed.as_bytes()).unwrap();
     assert_eq!(doc.profile.format, "callgrind");
     let f = doc
         .functions
@@ -91,8 +89,7 @@ fn convert_then_read_back_keeps_create_client() {
 fn merge_writes_a_dump_that_reads_back_as_the_sum() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("merged.prof");
-    let output = profdiff(&["merge", BEFORE, BEFORE, "-o", out.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    crate::run_ok(&["merge", BEFORE, BEFORE, "-o", out.to_str().unwrap()]);
     let output = profdiff(&[
         "show",
         out.to_str().unwrap(),
@@ -112,7 +109,7 @@ fn merge_writes_a_dump_that_reads_back_as_the_sum() {
 
 #[test]
 fn lambda_section_in_text_and_json() {
-    let output = profdiff(&[
+    let text = crate::run_ok(&[
         "diff",
         BEFORE,
         AFTER,
@@ -123,8 +120,6 @@ fn lambda_section_in_text_and_json() {
         "--color",
         "never",
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let text = stdout(&output);
     assert!(text.contains("AWS Lambda estimate: 512 MB"), "{text}");
     assert!(text.contains("INIT (per cold start)"), "{text}");
     let output = profdiff(&[
@@ -255,7 +250,7 @@ fn flamegraph_needs_stacks() {
         stderr(&output)
     );
     assert!(!Path::new(&out).exists(), "no partial output");
-    let output = profdiff(&[
+    crate::run_ok(&[
         "diff",
         "fixtures/folded/pyspy_before.txt",
         "fixtures/folded/pyspy_after.txt",
@@ -264,14 +259,13 @@ fn flamegraph_needs_stacks() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let svg = std::fs::read_to_string(&out).unwrap();
     assert!(svg.contains("<svg") && svg.contains("checksum"));
 }
 
 #[test]
 fn normalize_scales_the_base_to_the_new_total() {
-    let output = profdiff(&[
+    let printed = crate::run_ok(&[
         "diff",
         "fixtures/folded/pyspy_before.txt",
         "fixtures/folded/pyspy_after.txt",
@@ -279,8 +273,7 @@ fn normalize_scales_the_base_to_the_new_total() {
         "--format",
         "json",
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let doc: DiffDocument = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: DiffDocument = serde_json::from_slice(printed.as_bytes()).unwrap();
     let total = doc.summary.total_cost.unwrap();
     assert!(
         (total.base.unwrap() - total.new.unwrap()).abs() < 1e-9,
@@ -309,10 +302,8 @@ fn snapshot_cli_flow() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("perf.snapshot");
     let snap = snap.to_str().unwrap();
-    let write = profdiff(&["snapshot", AFTER, "--include", "create_client", "-o", snap]);
-    assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
-    let pass = profdiff(&["snapshot", AFTER, "--check", snap]);
-    assert_eq!(pass.status.code(), Some(0), "{}", stderr(&pass));
+    crate::run_ok(&["snapshot", AFTER, "--include", "create_client", "-o", snap]);
+    crate::run_ok(&["snapshot", AFTER, "--check", snap]);
     let fail = profdiff(&["snapshot", BEFORE, "--check", snap, "--color", "never"]);
     assert_eq!(fail.status.code(), Some(1));
     assert!(stdout(&fail).contains("calls = 6"), "{}", stdout(&fail));

@@ -32,6 +32,25 @@ pub fn profdiff(args: &[&str]) -> Output {
         .expect("run profdiff")
 }
 
+/// Runs profdiff, asserts it exited with `code` (showing its stderr when it
+/// did not), and returns its stdout.
+pub fn run_expect(args: &[&str], code: i32) -> String {
+    let output = profdiff(args);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "profdiff {}:\n{}",
+        args.join(" "),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// Runs profdiff, asserts it succeeded, and returns its stdout.
+pub fn run_ok(args: &[&str]) -> String {
+    run_expect(args, 0)
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("utf-8 stdout")
 }

@@ -21,14 +21,13 @@ fn samples_against_seconds_suggest_a_sample_rate() {
         "{err}"
     );
     // With the rate, they compare.
-    let output = profdiff(&[
+    crate::run_ok(&[
         "diff",
         "fixtures/folded/pyspy_before.txt",
         "fixtures/seed/before.prof",
         "--sample-rate",
         "100",
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
 
 #[test]
@@ -45,7 +44,7 @@ fn a_directory_given_to_diff_points_at_several_runs() {
 
 #[test]
 fn several_runs_json_rows_carry_file_and_line() {
-    let output = profdiff(&[
+    let printed = crate::run_ok(&[
         "diff",
         "--base",
         "fixtures/runs/before",
@@ -56,8 +55,7 @@ fn several_runs_json_rows_carry_file_and_line() {
         "--format",
         "json",
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let doc: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let doc: Value = serde_json::from_str(&printed.clone()).unwrap();
     let row = &doc["functions"][0];
     assert_eq!(row["key"], "botocore/session.py:create_client");
     for side in ["base", "new"] {

@@ -246,9 +246,8 @@ fn json_output(args: &[&str]) -> Value {
 
 /// `diff --format json` of two files, parsed.
 fn diff_json(base: &str, new: &str) -> Value {
-    let output = profdiff(&["diff", base, new, "--format", "json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
-    serde_json::from_str(&stdout(&output)).unwrap()
+    let printed = crate::run_ok(&["diff", base, new, "--format", "json"]);
+    serde_json::from_str(&printed.clone()).unwrap()
 }
 
 #[test]
@@ -270,13 +269,7 @@ fn a_profile_against_its_own_conversions_shows_no_change() {
         for to in targets {
             let out = dir.path().join(format!("{name}.{to}"));
             let out = out.to_str().unwrap();
-            let convert = profdiff(&["convert", source, "--to", to, "-o", out]);
-            assert_eq!(
-                convert.status.code(),
-                Some(0),
-                "{}",
-                crate::stderr(&convert)
-            );
+            crate::run_ok(&["convert", source, "--to", to, "-o", out]);
             let doc = diff_json(source, out);
             let summary = &doc["summary"];
             let functions = doc["functions"].as_array().unwrap();

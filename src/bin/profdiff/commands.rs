@@ -222,7 +222,10 @@ fn emit(
 ) -> Result<(), Failure> {
     match destination {
         None | Some("-") => Ok(render(stdout)?),
-        Some(path) => Ok(output::write_atomically(path, inputs, render)?),
+        Some(path) => {
+            let inputs: Vec<&Path> = inputs.iter().map(Path::new).collect();
+            Ok(output::write_atomically(Path::new(path), &inputs, render)?)
+        }
     }
 }
 
