@@ -235,54 +235,44 @@ impl<'a> Analysis<'a> {
                 new_row[id] = row as u32;
             }
         }
-        let base_side = by_callee(base, &base_row, rows);
-        let new_side = by_callee(new, &new_row, rows);
-        // Merge each callee's two short, caller-sorted lists.
+        let base_side = CalleeIndex::new(base);
+        let new_side = CalleeIndex::new(new);
+        // Per row: each side's callers as rows, sorted, then merged.
         let mut edge_start = Vec::with_capacity(rows + 1);
-        let mut edges = Vec::with_capacity(base_side.1.len().max(new_side.1.len()));
+        let mut edges = Vec::with_capacity(base.edges.len().max(new.edges.len()));
         edge_start.push(0);
-        for row in 0..rows {
-            let b = &base_side.1[base_side.0[row]..base_side.0[row + 1]];
-            let n = &new_side.1[new_side.0[row]..new_side.0[row + 1]];
+        let mut b: Vec<(u32, u64)> = Vec::new();
+        let mut n: Vec<(u32, u64)> = Vec::new();
+        for f in &diff.functions {
+            base_side.callers_as_rows(f.base_id, &base_row, &mut b);
+            new_side.callers_as_rows(f.new_id, &new_row, &mut n);
             let (mut i, mut j) = (0, 0);
             while i < b.len() || j < n.len() {
-                let next = match (b.get(i), n.get(j)) {
+                let (caller, base_calls, new_calls) = match (b.get(i), n.get(j)) {
                     (Some(x), Some(y)) if x.0 == y.0 => {
                         i += 1;
                         j += 1;
-                        EdgeCalls {
-                            caller: x.0,
-                            base: x.1,
-                            new: y.1,
-                        }
+                        (x.0, x.1, y.1)
                     }
                     (Some(x), Some(y)) if x.0 < y.0 => {
                         i += 1;
-                        EdgeCalls {
-                            caller: x.0,
-                            base: x.1,
-                            new: 0,
-                        }
+                        (x.0, x.1, 0)
                     }
                     (Some(x), None) => {
                         i += 1;
-                        EdgeCalls {
-                            caller: x.0,
-                            base: x.1,
-                            new: 0,
-                        }
+                        (x.0, x.1, 0)
                     }
                     (_, Some(y)) => {
                         j += 1;
-                        EdgeCalls {
-                            caller: y.0,
-                            base: 0,
-                            new: y.1,
-                        }
+                        (y.0, 0, y.1)
                     }
                     (None, None) => unreachable!("the loop condition"),
                 };
-                edges.push(next);
+                edges.push(EdgeCalls {
+                    caller,
+                    base: base_calls,
+                    new: new_calls,
+                });
             }
             edge_start.push(edges.len());
         }
@@ -583,72 +573,60 @@ impl<'a> Analysis<'a> {
     }
 }
 
-/// One side's edges as (caller row, calls) grouped by callee row, each
-/// group sorted by caller: `(start, entries)`, row r's being
-/// `entries[start[r]..start[r + 1]]`. Edges of functions outside the diff
-/// are skipped.
-fn by_callee(profile: &Profile, row_of: &[u32], rows: usize) -> (Vec<usize>, Vec<(u32, u64)>) {
-    // Rows of every edge once, so the two passes below do not look them up
-    // twice.
-    let ends: Vec<(u32, u32)> = profile
-        .edges
-        .iter()
-        .map(|edge| {
-            let caller = row_of.get(edge.caller).copied().unwrap_or(u32::MAX);
-            let callee = row_of.get(edge.callee).copied().unwrap_or(u32::MAX);
-            if caller == u32::MAX {
-                (u32::MAX, u32::MAX)
-            } else {
-                (caller, callee)
-            }
-        })
-        .collect();
-    let mut start = vec![0usize; rows + 1];
-    for &(_, callee) in &ends {
-        if callee != u32::MAX {
-            start[callee as usize + 1] += 1;
+/// One profile's edges grouped by callee (compressed rows by function id:
+/// function `f`'s callers are `entries[start[f]..start[f + 1]]`, as
+/// (caller id, calls)).
+struct CalleeIndex {
+    start: Vec<usize>,
+    entries: Vec<(u32, u64)>,
+}
+
+impl CalleeIndex {
+    fn new(profile: &Profile) -> Self {
+        let n = profile.functions.len();
+        let valid = |e: &crate::model::Edge| e.caller < n && e.callee < n;
+        let mut start = vec![0usize; n + 1];
+        for edge in profile.edges.iter().filter(|e| valid(e)) {
+            start[edge.callee + 1] += 1;
         }
-    }
-    for r in 0..rows {
-        start[r + 1] += start[r];
-    }
-    let mut entries = vec![(0u32, 0u64); start[rows]];
-    let mut fill = start[..rows].to_vec();
-    for (edge, &(caller, callee)) in profile.edges.iter().zip(&ends) {
-        if callee != u32::MAX {
-            let slot = &mut fill[callee as usize];
-            entries[*slot] = (caller, edge.calls().unwrap_or(0));
+        for f in 0..n {
+            start[f + 1] += start[f];
+        }
+        let mut entries = vec![(0u32, 0u64); start[n]];
+        let mut fill = start[..n].to_vec();
+        for edge in profile.edges.iter().filter(|e| valid(e)) {
+            let slot = &mut fill[edge.callee];
+            entries[*slot] = (edge.caller as u32, edge.calls().unwrap_or(0));
             *slot += 1;
         }
+        CalleeIndex { start, entries }
     }
-    drop(ends);
-    let mut duplicates = false;
-    for r in 0..rows {
-        let group = &mut entries[start[r]..start[r + 1]];
-        if group.len() > 1 {
-            group.sort_unstable_by_key(|&(caller, _)| caller);
-            duplicates |= group.windows(2).any(|w| w[0].0 == w[1].0);
+
+    /// The callers of `id` (none when absent) as (row, calls), sorted by
+    /// row, a caller twice (two functions of one profile on one row, in odd
+    /// inputs) summed; callers outside the diff are left out.
+    fn callers_as_rows(&self, id: Option<FunctionId>, row_of: &[u32], out: &mut Vec<(u32, u64)>) {
+        out.clear();
+        let Some(id) = id else {
+            return;
+        };
+        out.extend(
+            self.entries[self.start[id]..self.start[id + 1]]
+                .iter()
+                .map(|&(caller, calls)| (row_of[caller as usize], calls))
+                .filter(|&(row, _)| row != u32::MAX),
+        );
+        if out.len() > 1 {
+            out.sort_unstable_by_key(|&(row, _)| row);
+            out.dedup_by(|later, earlier| {
+                let same = later.0 == earlier.0;
+                if same {
+                    earlier.1 = earlier.1.saturating_add(later.1);
+                }
+                same
+            });
         }
     }
-    if !duplicates {
-        return (start, entries);
-    }
-    // A pair twice (two functions of one profile on one row, in odd
-    // inputs): summed.
-    let mut compact_start = Vec::with_capacity(rows + 1);
-    let mut compact: Vec<(u32, u64)> = Vec::with_capacity(entries.len());
-    compact_start.push(0);
-    for r in 0..rows {
-        let first = compact.len();
-        for &(caller, calls) in &entries[start[r]..start[r + 1]] {
-            match compact[first..].last_mut() {
-                Some(last) if last.0 == caller => last.1 = last.1.saturating_add(calls),
-                _ => compact.push((caller, calls)),
-            }
-        }
-        compact_start.push(compact.len());
-    }
-    (compact_start, compact)
 }
 
 /// How often the members of one cycle of recursion are revisited at most

@@ -317,7 +317,12 @@ pub struct DiffOptions {
 /// express: real timings always jitter, and calling every function "changed"
 /// would bury the ones that are.
 pub fn default_cost_threshold(base: &Profile, new: &Profile) -> f64 {
-    let larger_total = base.total_cost().abs().max(new.total_cost().abs());
+    threshold_for(base, new, base.total_cost(), new.total_cost())
+}
+
+/// [`default_cost_threshold`] for totals already known.
+fn threshold_for(base: &Profile, new: &Profile, base_total: f64, new_total: f64) -> f64 {
+    let larger_total = base_total.abs().max(new_total.abs());
     let precision = base
         .meta
         .precision
@@ -332,9 +337,11 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
         return Err(units_differ(base, new));
     }
     let aligned = align::align(base, new, &options.align);
+    // Each total is a sum over every function: made once.
+    let (base_total, new_total) = (base.total_cost(), new.total_cost());
     let threshold = options
         .cost_threshold
-        .unwrap_or_else(|| default_cost_threshold(base, new));
+        .unwrap_or_else(|| threshold_for(base, new, base_total, new_total));
     let base_files = align::normalized_files(base, &options.align);
     let new_files = align::normalized_files(new, &options.align);
 
@@ -429,7 +436,7 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
 
     Ok(ProfileDiff {
         unit: base.meta.unit.clone(),
-        total_cost: Change::new(Some(base.total_cost()), Some(new.total_cost())),
+        total_cost: Change::new(Some(base_total), Some(new_total)),
         total_calls: Change {
             // A sum that misses some functions' counts is no total to compare.
             unrecorded: !(base.total_calls_complete() && new.total_calls_complete()),
@@ -656,12 +663,33 @@ pub fn sort_functions(functions: &mut [FunctionDiff], sort: SortKey) {
             SortKey::Name => 0.0,
         }
     };
-    functions.sort_by(|a, b| match sort {
-        SortKey::Name => a.key.cmp(&b.key),
-        _ => magnitude(b)
-            .total_cmp(&magnitude(a))
-            .then_with(|| a.key.cmp(&b.key)),
+    // Keys are computed once and an order of indices is sorted: rows are
+    // large, and a diff can have 100k of them. Keys are unique, so the
+    // order is total and an unstable sort is deterministic.
+    let magnitudes: Vec<f64> = functions.iter().map(magnitude).collect();
+    let mut order: Vec<usize> = (0..functions.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        magnitudes[b]
+            .total_cmp(&magnitudes[a])
+            .then_with(|| functions[a].key.cmp(&functions[b].key))
     });
+    permute(functions, order);
+}
+
+/// Moves `items[order[k]]` to position `k`, following each cycle of the
+/// permutation once.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        let mut current = start;
+        // order[k] == k marks a position already settled.
+        while order[current] != start {
+            let next = order[current];
+            items.swap(current, next);
+            order[current] = current;
+            current = next;
+        }
+        order[current] = current;
+    }
 }
 
 #[cfg(test)]
@@ -867,6 +895,16 @@ mod tests {
         let mut d = diff(&base, &new, &DiffOptions::default()).unwrap();
         sort_functions(&mut d.functions, SortKey::Inclusive);
         assert_eq!(d.functions[0].key, "handler.py:fib'2");
+    }
+
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut items, vec![3, 0, 4, 1, 2]);
+        assert_eq!(items, ['d', 'a', 'e', 'b', 'c']);
+        let mut items = vec![1, 2, 3];
+        permute(&mut items, vec![0, 1, 2]);
+        assert_eq!(items, [1, 2, 3]);
     }
 
     #[test]

@@ -25,9 +25,9 @@ enum Prefix<'a> {
 pub(super) struct Side<'a> {
     pub(super) functions: &'a [Function],
     edges: &'a [Edge],
-    /// Per function, the hash of its set of callers' prefixes and labels;
-    /// built on first use, since only groups with repeated names need it.
-    caller_signatures: OnceCell<Vec<u64>>,
+    /// The callers of every function, built on first use: only groups
+    /// with repeated names need them.
+    callers: OnceCell<CallerIndex>,
     files: FileTable,
     prefixes: Vec<Prefix<'a>>,
     /// The key's part after the prefix: the name, or the whole key for
@@ -100,7 +100,7 @@ impl<'a> Side<'a> {
         Side {
             functions,
             edges: &profile.edges,
-            caller_signatures: OnceCell::new(),
+            callers: OnceCell::new(),
             files,
             prefixes,
             labels,
@@ -116,37 +116,48 @@ impl<'a> Side<'a> {
 
     /// A hash of the set of the function's callers, each by prefix and
     /// label (no line, no ordinal), comparable across profiles: evidence for
-    /// pairing same-name functions.
+    /// pairing same-name functions. Only a few functions ever need it, so
+    /// the callers are indexed (without hashing) on first use and each
+    /// signature is made when asked for.
     pub(super) fn caller_signature(&self, id: FunctionId) -> u64 {
-        self.caller_signatures
-            .get_or_init(|| self.all_caller_signatures())[id]
+        let index = self.callers.get_or_init(|| self.index_callers());
+        let mut hashes: Vec<u64> = index.callers[index.start[id]..index.start[id + 1]]
+            .iter()
+            .map(|&caller| self.identity(caller as usize))
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        rustc_hash::FxBuildHasher.hash_one(&hashes)
     }
 
-    fn all_caller_signatures(&self) -> Vec<u64> {
-        let caller_hash = |caller: FunctionId| {
-            let prefix = match self.prefixes[caller] {
-                Prefix::None => "",
-                Prefix::File(file) => &self.files.names[file as usize],
-                Prefix::Object(object) => object,
-            };
-            rustc_hash::FxBuildHasher.hash_one((prefix, &*self.labels[caller]))
-        };
-        let mut callers: Vec<Vec<u64>> = vec![Vec::new(); self.functions.len()];
-        for edge in self.edges {
-            if edge.caller < self.functions.len() {
-                if let Some(list) = callers.get_mut(edge.callee) {
-                    list.push(caller_hash(edge.caller));
-                }
-            }
+    fn index_callers(&self) -> CallerIndex {
+        let n = self.functions.len();
+        let mut start = vec![0usize; n + 1];
+        let valid = |e: &Edge| e.caller < n && e.callee < n;
+        for edge in self.edges.iter().filter(|e| valid(e)) {
+            start[edge.callee + 1] += 1;
         }
-        callers
-            .into_iter()
-            .map(|mut hashes| {
-                hashes.sort_unstable();
-                hashes.dedup();
-                rustc_hash::FxBuildHasher.hash_one(&hashes)
-            })
-            .collect()
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut callers = vec![0u32; start[n]];
+        let mut fill = start[..n].to_vec();
+        for edge in self.edges.iter().filter(|e| valid(e)) {
+            callers[fill[edge.callee]] = edge.caller as u32;
+            fill[edge.callee] += 1;
+        }
+        CallerIndex { start, callers }
+    }
+
+    /// A function's identity across profiles: its prefix and label, as text
+    /// (the group ids are this alignment's, not the other side's).
+    fn identity(&self, id: FunctionId) -> u64 {
+        let prefix = match self.prefixes[id] {
+            Prefix::None => "",
+            Prefix::File(file) => &self.files.names[file as usize],
+            Prefix::Object(object) => object,
+        };
+        rustc_hash::FxBuildHasher.hash_one((prefix, &*self.labels[id]))
     }
 
     /// Sort key for "line order": unknown lines first, like `Option`'s order.
@@ -168,6 +179,13 @@ impl<'a> Side<'a> {
             })
             .collect()
     }
+}
+
+/// The callers of each function (compressed rows: function `f`'s are
+/// `callers[start[f]..start[f + 1]]`).
+struct CallerIndex {
+    start: Vec<usize>,
+    callers: Vec<u32>,
 }
 
 #[derive(Default)]

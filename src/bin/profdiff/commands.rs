@@ -93,6 +93,13 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
         cost_threshold: args.threshold,
     };
     let mut result = diff::diff(&base, &new, &options)?;
+    // Before sorting: rows in alignment order keep a file's functions
+    // together, which the analysis's walks over the call graph profit from.
+    let causes = (!args.no_causes).then(|| {
+        let mut causes = causes::analyze(&base, &new, &result);
+        causes.retain_related(|key, display| view.filter.matches(key, display));
+        causes
+    });
     diff::sort_functions(&mut result.functions, view.sort);
     // The gate judges every function, so --top cannot hide a violation.
     let verdict = args
@@ -104,11 +111,6 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let cost = lambda
         .map(|options| lambda::compare(&base, &new, &options))
         .transpose()?;
-    let causes = (!args.no_causes).then(|| {
-        let mut causes = causes::analyze(&base, &new, &result);
-        causes.retain_related(|key, display| view.filter.matches(key, display));
-        causes
-    });
     let mut report = DiffReport::new(&base, &new, &result, &view.filter, view.top);
     report.causes = causes.as_ref();
     report.show_callers = args.callers;
