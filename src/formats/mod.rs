@@ -37,6 +37,7 @@ mod stacks;
 /// Which input format a profile was read from. Each variant has its entry
 /// in [`FORMATS`] ([`Format::entry`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     /// Binary pstats dump (cProfile, profile, yappi `save(type="pstat")`).
     Pstats,
@@ -140,6 +141,7 @@ pub enum Claim {
 /// A loading option several formats may read: one field of
 /// [`LoadOptions`], one command-line flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Knob {
     /// [`LoadOptions::metric`] (`--metric`): the event or sample type read
     /// as cost.
