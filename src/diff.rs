@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::align::{self, AlignOptions, Aligned};
+use crate::align::{self, AlignOptions};
 use crate::error::{Error, Remedy, Result};
 use crate::model::{FunctionId, Profile, Unit};
 
@@ -345,16 +345,12 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
     let base_files = align::normalized_files(base, &options.align);
     let new_files = align::normalized_files(new, &options.align);
 
-    let caller_context = options
-        .callers
-        .then(|| CallerContext::new(base, new, &aligned, &base_files, &new_files));
-
     let mut counts = StatusCounts::default();
     let mut functions = Vec::with_capacity(aligned.len());
     // Rows are consumed so their keys move into the result instead of being
     // copied: on 100k-function profiles every per-row allocation shows in
     // the peak memory.
-    for (row_index, row) in aligned.into_iter().enumerate() {
+    for row in aligned {
         let b = row.base.map(|id| &base.functions[id]);
         let n = row.new.map(|id| &new.functions[id]);
         // A count one side does not record is no change; an absent
@@ -428,13 +424,10 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
             }
         }
         row.display = display;
-        if let Some(context) = &caller_context {
-            row.callers = context.breakdown(row_index);
-        }
         functions.push(row);
     }
 
-    Ok(ProfileDiff {
+    let mut result = ProfileDiff {
         unit: base.meta.unit.clone(),
         total_cost: Change::new(Some(base_total), Some(new_total)),
         total_calls: Change {
@@ -450,7 +443,33 @@ pub fn diff(base: &Profile, new: &Profile, options: &DiffOptions) -> Result<Prof
         cost_threshold: threshold,
         functions,
         notes: align::notes(base, new),
-    })
+    };
+    if options.callers {
+        let every_row: Vec<usize> = (0..result.functions.len()).collect();
+        add_callers(base, new, &mut result, &every_row);
+    }
+    Ok(result)
+}
+
+/// Fills the caller breakdown ([`FunctionDiff::callers`]) of the rows at
+/// `rows` (indices into `diff.functions`), leaving the others as they are.
+/// A report that shows 20 rows of a 100k-function diff needs 20 breakdowns,
+/// so the diff engine computes none unless [`DiffOptions::callers`] asks for
+/// all; `base` and `new` are the profiles `diff` was made from.
+pub fn add_callers(base: &Profile, new: &Profile, diff: &mut ProfileDiff, rows: &[usize]) {
+    if rows.is_empty() {
+        return;
+    }
+    let breakdowns: Vec<(usize, Vec<CallerDiff>)> = {
+        let context = CallerContext::new(base, new, &diff.functions);
+        rows.iter()
+            .filter(|&&row| row < diff.functions.len())
+            .map(|&row| (row, context.breakdown(row)))
+            .collect()
+    };
+    for (row, callers) in breakdowns {
+        diff.functions[row].callers = callers;
+    }
 }
 
 /// Why two profiles cannot be compared, and, when one side counts samples
@@ -473,66 +492,44 @@ pub(crate) fn units_differ(base: &Profile, new: &Profile) -> Error {
     }
 }
 
-/// What the caller breakdown needs: each side's edges by callee, and each
-/// function's key and label.
+/// What the caller breakdown needs: each side's edges by callee, and which
+/// row of the diff holds each function.
 struct CallerContext<'p> {
     base: &'p Profile,
     new: &'p Profile,
     base_edges: Vec<Vec<usize>>,
     new_edges: Vec<Vec<usize>>,
-    base_keys: Vec<usize>,
-    new_keys: Vec<usize>,
-    keys: Vec<(String, String)>,
-    /// Each alignment row's function on either side.
-    rows: Vec<(Option<FunctionId>, Option<FunctionId>)>,
+    base_rows: Vec<usize>,
+    new_rows: Vec<usize>,
+    functions: &'p [FunctionDiff],
 }
 
 impl<'p> CallerContext<'p> {
-    fn new(
-        base: &'p Profile,
-        new: &'p Profile,
-        aligned: &[Aligned],
-        base_files: &[Option<String>],
-        new_files: &[Option<String>],
-    ) -> Self {
-        let mut base_keys = vec![usize::MAX; base.functions.len()];
-        let mut new_keys = vec![usize::MAX; new.functions.len()];
-        let mut keys = Vec::with_capacity(aligned.len());
-        for (index, row) in aligned.iter().enumerate() {
-            if let Some(id) = row.base {
-                base_keys[id] = index;
+    fn new(base: &'p Profile, new: &'p Profile, functions: &'p [FunctionDiff]) -> Self {
+        let mut base_rows = vec![usize::MAX; base.functions.len()];
+        let mut new_rows = vec![usize::MAX; new.functions.len()];
+        for (index, row) in functions.iter().enumerate() {
+            if let Some(slot) = row.base_id.and_then(|id| base_rows.get_mut(id)) {
+                *slot = index;
             }
-            if let Some(id) = row.new {
-                new_keys[id] = index;
+            if let Some(slot) = row.new_id.and_then(|id| new_rows.get_mut(id)) {
+                *slot = index;
             }
-            let display = match (row.new, row.base) {
-                (Some(id), _) => {
-                    let f = &new.functions[id];
-                    align::display_name(f, new_files[id].as_deref(), f.line)
-                }
-                (None, Some(id)) => {
-                    let f = &base.functions[id];
-                    align::display_name(f, base_files[id].as_deref(), f.line)
-                }
-                (None, None) => row.key.clone(),
-            };
-            keys.push((row.key.clone(), display));
         }
         CallerContext {
             base,
             new,
             base_edges: base.edges_by_callee(),
             new_edges: new.edges_by_callee(),
-            base_keys,
-            new_keys,
-            keys,
-            rows: aligned.iter().map(|row| (row.base, row.new)).collect(),
+            base_rows,
+            new_rows,
+            functions,
         }
     }
 
     fn breakdown(&self, row_index: usize) -> Vec<CallerDiff> {
-        let (base, new) = self.rows[row_index];
-        self.callers_of(base, new, &mut vec![row_index])
+        let row = &self.functions[row_index];
+        self.callers_of(row.base_id, row.new_id, &mut vec![row_index])
     }
 
     /// Direct callers of the function (`base`/`new` ids), largest change
@@ -548,18 +545,18 @@ impl<'p> CallerContext<'p> {
     ) -> Vec<CallerDiff> {
         // Keyed by alignment row so a caller present on both sides merges.
         let mut by_caller: HashMap<usize, CallerDiff> = HashMap::new();
-        let mut add = |profile: &Profile, edges: &[usize], keys: &[usize], is_base: bool| {
+        let mut add = |profile: &Profile, edges: &[usize], rows: &[usize], is_base: bool| {
             for &edge_index in edges {
                 let edge = &profile.edges[edge_index];
-                let Some(&row_index) = keys.get(edge.caller) else {
+                let Some(&row_index) = rows.get(edge.caller) else {
                     continue;
                 };
-                let Some((key, display)) = self.keys.get(row_index) else {
+                let Some(caller) = self.functions.get(row_index) else {
                     continue;
                 };
                 let entry = by_caller.entry(row_index).or_insert_with(|| CallerDiff {
-                    key: key.clone(),
-                    display: display.clone(),
+                    key: caller.key.clone(),
+                    display: caller.display.clone(),
                     calls: Change::default(),
                     inclusive_cost: Change::default(),
                     callers: Vec::new(),
@@ -578,10 +575,10 @@ impl<'p> CallerContext<'p> {
             }
         };
         if let Some(id) = base_id {
-            add(self.base, &self.base_edges[id], &self.base_keys, true);
+            add(self.base, &self.base_edges[id], &self.base_rows, true);
         }
         if let Some(id) = new_id {
-            add(self.new, &self.new_edges[id], &self.new_keys, false);
+            add(self.new, &self.new_edges[id], &self.new_rows, false);
         }
         let mut callers: Vec<(usize, CallerDiff)> = by_caller.into_iter().collect();
         if path.len() <= PASS_THROUGH_DEPTH {
@@ -589,9 +586,9 @@ impl<'p> CallerContext<'p> {
                 if path.contains(row_index) || !self.is_pass_through(*row_index, caller) {
                     continue;
                 }
-                let (caller_base, caller_new) = self.rows[*row_index];
+                let row = &self.functions[*row_index];
                 path.push(*row_index);
-                caller.callers = self.callers_of(caller_base, caller_new, path);
+                caller.callers = self.callers_of(row.base_id, row.new_id, path);
                 path.pop();
             }
         }
@@ -610,7 +607,10 @@ impl<'p> CallerContext<'p> {
     /// True when every call of the caller, on each side it exists, went
     /// along this edge.
     fn is_pass_through(&self, row_index: usize, caller: &CallerDiff) -> bool {
-        let (base_id, new_id) = self.rows[row_index];
+        let (base_id, new_id) = (
+            self.functions[row_index].base_id,
+            self.functions[row_index].new_id,
+        );
         let own_calls = |profile: &Profile, id: Option<FunctionId>| {
             id.and_then(|id| profile.functions[id].calls).map(Count)
         };

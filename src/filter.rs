@@ -59,6 +59,19 @@ impl Filter {
             && (self.only.is_empty() || self.only.iter().any(|&kind| row.is(kind, threshold)))
     }
 
+    /// Indices of the rows of `diff` (as sorted) the filter keeps, the first
+    /// `top` of them (`None`: all): the rows a report shows, chosen before
+    /// any per-row work is done for them.
+    pub fn select(&self, diff: &crate::diff::ProfileDiff, top: Option<usize>) -> Vec<usize> {
+        diff.functions
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| self.keeps(row, diff.cost_threshold))
+            .map(|(index, _)| index)
+            .take(top.unwrap_or(usize::MAX))
+            .collect()
+    }
+
     /// True when the function (by key or label) passes the filter: it
     /// matches an include pattern (or none was given) and no exclude pattern.
     pub fn matches(&self, key: &str, display: &str) -> bool {

@@ -5,11 +5,18 @@
 //! Costs are seconds when `unit` is `"seconds"` and appear as `*_time`
 //! fields; for any other unit (callgrind `Ir`, samples, …) the same numbers
 //! appear as `*_cost` fields so nobody reads instruction counts as seconds.
+//!
+//! The documents are generic over their `functions` list so a renderer can
+//! write rows as it makes them ([`crate::render::json`]); the default
+//! parameter is the `Vec` a consumer reads them into.
+//!
+//! Version 2 (from 1): a row's `callers` is absent unless asked for
+//! (`--callers`), and documents are compact unless indented (`--pretty`).
 
 use serde::{Deserialize, Serialize};
 
 /// The JSON schema version; goes up on an incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A number on both sides. An absent side is `null`; `delta` counts an absent
 /// side as zero; `pct` is `null` when the base is absent or zero.
@@ -151,8 +158,10 @@ pub struct FunctionChange {
     /// be (`null` where exact); the `inclusive_*` numbers are then the most.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusive_min: Option<Sides<f64>>,
-    /// Direct callers, largest change in calls first.
-    pub callers: Vec<CallerChange>,
+    /// Direct callers, largest change in calls first; present only when
+    /// asked for (`--callers`). Absent is not "no callers": an empty list is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callers: Option<Vec<CallerChange>>,
     /// Δinclusive split into the calls added or removed (at the base's cost
     /// per call) and the change in cost per call of the calls kept; they
     /// add up to Δinclusive. `null` unless the function is on both sides
@@ -244,7 +253,7 @@ pub struct HintEntry {
 
 /// `profdiff diff --format json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DiffDocument {
+pub struct DiffDocument<F = Vec<FunctionChange>> {
     /// Incremented on incompatible changes ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
     /// Unit of every cost.
@@ -262,7 +271,7 @@ pub struct DiffDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub causes: Option<Vec<CauseEntry>>,
     /// One entry per function shown.
-    pub functions: Vec<FunctionChange>,
+    pub functions: F,
     /// Present when the diff was gated (`--fail-on-regression`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
@@ -336,13 +345,13 @@ pub struct FunctionStats {
 
 /// `profdiff show --format json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShowDocument {
+pub struct ShowDocument<F = Vec<FunctionStats>> {
     /// Incremented on incompatible changes ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
     /// The profile shown.
     pub profile: ProfileInfo,
     /// One entry per function shown.
-    pub functions: Vec<FunctionStats>,
+    pub functions: F,
     /// Present when a Lambda cost estimate was asked for (`--lambda-memory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lambda: Option<LambdaCost>,
@@ -355,7 +364,7 @@ pub struct ShowDocument {
 /// `profdiff::stats`). `kind` is `"runs"`, which tells it apart from a
 /// [`DiffDocument`]. Costs follow the same `*_time` / `*_cost` rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunsDocument {
+pub struct RunsDocument<F = Vec<RunsFunction>> {
     /// Incremented on incompatible changes ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
     /// `"runs"`.
@@ -371,7 +380,7 @@ pub struct RunsDocument {
     /// Totals and counts.
     pub summary: RunsSummary,
     /// One entry per function shown.
-    pub functions: Vec<RunsFunction>,
+    pub functions: F,
     /// Remarks the reader should see.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

@@ -1,7 +1,11 @@
 //! JSON output: converts reports into the versioned [`crate::wire`] types
 //! (the runs report is in `runs_json.rs`, sharing the sections here).
 
+use std::cell::Cell;
 use std::io::{self, Write};
+
+use serde::ser::Error as _;
+use serde::{Serialize, Serializer};
 
 use super::{DiffReport, ShowReport};
 use crate::causes;
@@ -77,48 +81,58 @@ pub fn profile_info(profile: &Profile) -> wire::ProfileInfo {
 /// The document of a diff: profiles, summary, rows, and the verdict and
 /// Lambda sections when the report has them.
 pub fn diff_document(report: &DiffReport<'_>) -> wire::DiffDocument {
+    diff_document_with(report, diff_rows(report).collect())
+}
+
+/// One wire row per row of the report, made as they are asked for.
+fn diff_rows<'r>(
+    report: &'r DiffReport<'_>,
+) -> impl ExactSizeIterator<Item = wire::FunctionChange> + 'r {
+    report.rows.iter().map(|f| function_change(report, f))
+}
+
+fn function_change(report: &DiffReport<'_>, f: &diff::FunctionDiff) -> wire::FunctionChange {
+    let unit = &report.diff.unit;
+    let (self_time, self_cost) = by_unit(unit, cost_change(&f.self_cost));
+    let (inclusive_time, inclusive_cost) = by_unit(unit, cost_change(&f.inclusive_cost));
+    let side_file =
+        |profile: &Profile, id: Option<usize>| id.and_then(|id| profile.functions[id].file.clone());
+    wire::FunctionChange {
+        key: f.key.clone(),
+        name: f.function(report.base, report.new).name.clone(),
+        display: f.display.clone(),
+        file: wire::Sides {
+            base: side_file(report.base, f.base_id),
+            new: side_file(report.new, f.new_id),
+        },
+        line: wire::Sides {
+            base: f.line.base,
+            new: f.line.new,
+        },
+        status: f.status.name().to_string(),
+        calls: count_change(&f.calls),
+        primitive_calls: count_change(&f.primitive_calls),
+        self_time,
+        inclusive_time,
+        self_cost,
+        inclusive_cost,
+        inclusive_min: f.inclusive_is_range().then_some(wire::Sides {
+            base: f.inclusive_min.base,
+            new: f.inclusive_min.new,
+        }),
+        callers: report
+            .show_callers
+            .then(|| caller_changes(&f.callers, unit)),
+        effect: causes::effect(f).map(effect),
+        likely_noise: crate::noise::of(f).map(|noise| noise.name().to_string()),
+    }
+}
+
+/// Everything of a diff's document but its rows, around `functions`.
+fn diff_document_with<F>(report: &DiffReport<'_>, functions: F) -> wire::DiffDocument<F> {
     let diff = report.diff;
     let unit = &diff.unit;
     let (total_time, total_cost) = by_unit(unit, cost_change(&diff.total_cost));
-    let functions = report
-        .rows
-        .iter()
-        .map(|f| {
-            let (self_time, self_cost) = by_unit(unit, cost_change(&f.self_cost));
-            let (inclusive_time, inclusive_cost) = by_unit(unit, cost_change(&f.inclusive_cost));
-            wire::FunctionChange {
-                key: f.key.clone(),
-                name: f.function(report.base, report.new).name.clone(),
-                display: f.display.clone(),
-                file: wire::Sides {
-                    base: f
-                        .base_id
-                        .and_then(|id| report.base.functions[id].file.clone()),
-                    new: f
-                        .new_id
-                        .and_then(|id| report.new.functions[id].file.clone()),
-                },
-                line: wire::Sides {
-                    base: f.line.base,
-                    new: f.line.new,
-                },
-                status: f.status.name().to_string(),
-                calls: count_change(&f.calls),
-                primitive_calls: count_change(&f.primitive_calls),
-                self_time,
-                inclusive_time,
-                self_cost,
-                inclusive_cost,
-                inclusive_min: f.inclusive_is_range().then_some(wire::Sides {
-                    base: f.inclusive_min.base,
-                    new: f.inclusive_min.new,
-                }),
-                callers: caller_changes(&f.callers, unit),
-                effect: causes::effect(f).map(effect),
-                likely_noise: crate::noise::of(f).map(|noise| noise.name().to_string()),
-            }
-        })
-        .collect();
     wire::DiffDocument {
         schema_version: wire::SCHEMA_VERSION,
         unit: unit.name().to_string(),
@@ -228,48 +242,104 @@ pub fn verdict(verdict: &GateVerdict) -> wire::Verdict {
 /// The document of one profile: the profile, its rows, and the Lambda
 /// section when the report has one.
 pub fn show_document(report: &ShowReport<'_>) -> wire::ShowDocument {
+    show_document_with(report, show_rows(report).collect())
+}
+
+fn show_rows<'r>(
+    report: &'r ShowReport<'_>,
+) -> impl ExactSizeIterator<Item = wire::FunctionStats> + 'r {
     let profile = report.profile;
     let unit = &profile.meta.unit;
+    report.rows.iter().map(move |row| {
+        let f = &profile.functions[row.id];
+        let (self_time, self_cost) = by_unit(unit, f.self_cost);
+        let (inclusive_time, inclusive_cost) = by_unit(unit, f.inclusive_cost);
+        wire::FunctionStats {
+            key: row.key.clone(),
+            name: f.name.clone(),
+            display: row.display.clone(),
+            file: f.file.clone(),
+            line: f.line,
+            calls: f.calls,
+            primitive_calls: f.primitive_calls,
+            self_time,
+            inclusive_time,
+            self_cost,
+            inclusive_cost,
+            inclusive_min: f.inclusive_min,
+        }
+    })
+}
+
+fn show_document_with<F>(report: &ShowReport<'_>, functions: F) -> wire::ShowDocument<F> {
     wire::ShowDocument {
         schema_version: wire::SCHEMA_VERSION,
-        profile: profile_info(profile),
-        functions: report
-            .rows
-            .iter()
-            .map(|row| {
-                let f = &profile.functions[row.id];
-                let (self_time, self_cost) = by_unit(unit, f.self_cost);
-                let (inclusive_time, inclusive_cost) = by_unit(unit, f.inclusive_cost);
-                wire::FunctionStats {
-                    key: row.key.clone(),
-                    name: f.name.clone(),
-                    display: row.display.clone(),
-                    file: f.file.clone(),
-                    line: f.line,
-                    calls: f.calls,
-                    primitive_calls: f.primitive_calls,
-                    self_time,
-                    inclusive_time,
-                    self_cost,
-                    inclusive_cost,
-                    inclusive_min: f.inclusive_min,
-                }
-            })
-            .collect(),
+        profile: profile_info(report.profile),
+        functions,
         lambda: report.lambda.map(lambda_estimate),
     }
 }
 
-/// Writes [`diff_document`] as pretty JSON.
-pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &diff_document(report))?;
-    writeln!(out)
+/// Writes [`diff_document`], each row serialised as it is made (a 100k-row
+/// document is never held whole); compact, or indented with `indent`.
+pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, indent: bool) -> io::Result<()> {
+    write_document(
+        out,
+        &diff_document_with(report, Streamed::new(diff_rows(report))),
+        indent,
+    )
 }
 
-/// Writes [`show_document`] as pretty JSON.
-pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &show_document(report))?;
-    writeln!(out)
+/// Writes [`show_document`], rows streamed as for [`write_diff`].
+pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, indent: bool) -> io::Result<()> {
+    write_document(
+        out,
+        &show_document_with(report, Streamed::new(show_rows(report))),
+        indent,
+    )
+}
+
+/// Writes one JSON document and a newline through a buffer: serde_json
+/// makes many small writes, and stdout is line-buffered while a compact
+/// document is one line.
+pub(crate) fn write_document(
+    out: &mut dyn Write,
+    document: &impl Serialize,
+    indent: bool,
+) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    if indent {
+        serde_json::to_writer_pretty(&mut out, document)?;
+    } else {
+        serde_json::to_writer(&mut out, document)?;
+    }
+    writeln!(out)?;
+    out.flush()
+}
+
+/// A sequence serialised item by item as an iterator yields them, so a
+/// document's rows are made, written and dropped one at a time. It can be
+/// serialised once; a second time is an error.
+pub(crate) struct Streamed<I>(Cell<Option<I>>);
+
+impl<I> Streamed<I> {
+    pub(crate) fn new(items: I) -> Self {
+        Streamed(Cell::new(Some(items)))
+    }
+}
+
+impl<I> Serialize for Streamed<I>
+where
+    I: ExactSizeIterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let items = self
+            .0
+            .take()
+            .ok_or_else(|| S::Error::custom("a streamed sequence can be written once"))?;
+        serializer.collect_seq(items)
+    }
 }
 
 fn lambda_settings(p: &Pricing) -> wire::LambdaSettings {

@@ -148,7 +148,8 @@ impl From<FlameGraphReport> for Report<'_> {
 /// Writes `report` as `format`: the one entry point for every output. A
 /// pairing the report does not support ([`Report::supports`]: a show report
 /// as Markdown, say) is an [`io::ErrorKind::Unsupported`] error and writes
-/// nothing. `style` matters to text only (Markdown and JSON never colour).
+/// nothing. `style` decides colour and width of text (Markdown and JSON
+/// never colour) and whether JSON is indented.
 pub fn write(
     report: &Report<'_>,
     format: OutputFormat,
@@ -157,12 +158,12 @@ pub fn write(
 ) -> io::Result<()> {
     match (report, format) {
         (Report::Diff(report), OutputFormat::Text) => text::write_diff(out, report, style),
-        (Report::Diff(report), OutputFormat::Json) => json::write_diff(out, report),
+        (Report::Diff(report), OutputFormat::Json) => json::write_diff(out, report, style.indent),
         (Report::Diff(report), OutputFormat::Markdown) => markdown::write_diff(out, report),
         (Report::Show(report), OutputFormat::Text) => text::write_show(out, report, style),
-        (Report::Show(report), OutputFormat::Json) => json::write_show(out, report),
+        (Report::Show(report), OutputFormat::Json) => json::write_show(out, report, style.indent),
         (Report::Runs(report), OutputFormat::Text) => runs_text::write(out, report, style),
-        (Report::Runs(report), OutputFormat::Json) => runs_json::write(out, report),
+        (Report::Runs(report), OutputFormat::Json) => runs_json::write(out, report, style.indent),
         (Report::FlameGraph(report), OutputFormat::Flamegraph) => flamegraph::write(out, report),
         (report, format) => Err(io::Error::new(
             io::ErrorKind::Unsupported,
@@ -216,8 +217,9 @@ pub struct DiffReport<'a> {
     pub rows: Vec<&'a FunctionDiff>,
     /// Rows that passed the filters, before the top N cut them.
     pub matching: usize,
-    /// Show each row's callers in the text table (JSON and Markdown show
-    /// whatever callers the diff holds).
+    /// Show each row's callers in the text table and JSON (Markdown shows
+    /// whatever callers the diff holds). The diff engine makes them only for
+    /// the rows shown ([`crate::diff::add_callers`]).
     pub show_callers: bool,
     /// The regression gate's verdict, when one was asked for; renderers
     /// include it (JSON `verdict`, the Markdown headline and violations).

@@ -8,7 +8,7 @@ use crate::model::Unit;
 use crate::stats::{MetricRuns, Spread};
 use crate::wire;
 
-use super::json::{lambda_diff, verdict};
+use super::json::{lambda_diff, verdict, write_document, Streamed};
 use super::RunsReport;
 
 fn spread_wire(spread: Option<Spread>) -> Option<wire::RunsSpread> {
@@ -51,6 +51,58 @@ fn by_unit(
 /// test, the report's rows, and the verdict and Lambda sections when the
 /// report has them.
 pub fn document(report: &RunsReport<'_>) -> wire::RunsDocument {
+    document_with(report, rows(report).collect())
+}
+
+/// Writes [`document`], each row serialised as it is made; compact, or
+/// indented with `indent`.
+pub fn write(out: &mut dyn Write, report: &RunsReport<'_>, indent: bool) -> io::Result<()> {
+    write_document(
+        out,
+        &document_with(report, Streamed::new(rows(report))),
+        indent,
+    )
+}
+
+fn rows<'r>(report: &'r RunsReport<'_>) -> impl ExactSizeIterator<Item = wire::RunsFunction> + 'r {
+    let unit = &report.diff.unit;
+    report.rows.iter().map(move |f| {
+        let (self_time, self_cost) = by_unit(unit, &f.self_cost);
+        let (inclusive_time, inclusive_cost) = by_unit(unit, &f.inclusive_cost);
+        wire::RunsFunction {
+            key: f.key.clone(),
+            name: f.name.clone(),
+            display: f.display.clone(),
+            file: wire::Sides {
+                base: f.file.0.clone(),
+                new: f.file.1.clone(),
+            },
+            line: wire::Sides {
+                base: f.line.0,
+                new: f.line.1,
+            },
+            status: f.status.name().to_string(),
+            verdict: f.significance().name().to_string(),
+            calls: wire::RunsCalls {
+                base: f.calls.base.clone(),
+                new: f.calls.new.clone(),
+                base_summary: spread_wire(f.calls.base_spread),
+                new_summary: spread_wire(f.calls.new_spread),
+                delta: f.calls.delta(),
+                varies: wire::Sides {
+                    base: Some(f.calls.varies.0),
+                    new: Some(f.calls.varies.1),
+                },
+            },
+            self_time,
+            inclusive_time,
+            self_cost,
+            inclusive_cost,
+        }
+    })
+}
+
+fn document_with<F>(report: &RunsReport<'_>, functions: F) -> wire::RunsDocument<F> {
     let diff = report.diff;
     let unit = &diff.unit;
     let (total_time, total_cost) = by_unit(unit, &diff.total_cost);
@@ -82,52 +134,9 @@ pub fn document(report: &RunsReport<'_>) -> wire::RunsDocument {
             unchanged: diff.count(Status::Unchanged),
             unstable_calls: diff.unstable_calls().map(|f| f.key.clone()).collect(),
         },
-        functions: report
-            .rows
-            .iter()
-            .map(|f| {
-                let (self_time, self_cost) = by_unit(unit, &f.self_cost);
-                let (inclusive_time, inclusive_cost) = by_unit(unit, &f.inclusive_cost);
-                wire::RunsFunction {
-                    key: f.key.clone(),
-                    name: f.name.clone(),
-                    display: f.display.clone(),
-                    file: wire::Sides {
-                        base: f.file.0.clone(),
-                        new: f.file.1.clone(),
-                    },
-                    line: wire::Sides {
-                        base: f.line.0,
-                        new: f.line.1,
-                    },
-                    status: f.status.name().to_string(),
-                    verdict: f.significance().name().to_string(),
-                    calls: wire::RunsCalls {
-                        base: f.calls.base.clone(),
-                        new: f.calls.new.clone(),
-                        base_summary: spread_wire(f.calls.base_spread),
-                        new_summary: spread_wire(f.calls.new_spread),
-                        delta: f.calls.delta(),
-                        varies: wire::Sides {
-                            base: Some(f.calls.varies.0),
-                            new: Some(f.calls.varies.1),
-                        },
-                    },
-                    self_time,
-                    inclusive_time,
-                    self_cost,
-                    inclusive_cost,
-                }
-            })
-            .collect(),
+        functions,
         notes: diff.notes.iter().map(ToString::to_string).collect(),
         lambda: report.lambda.map(lambda_diff),
         verdict: report.verdict.map(verdict),
     }
-}
-
-/// Writes [`document`] as pretty JSON.
-pub fn write(out: &mut dyn Write, report: &RunsReport<'_>) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(report))?;
-    writeln!(out)
 }

@@ -73,6 +73,8 @@ pub struct Style {
     pub color: bool,
     /// Terminal width; `None` never shortens names (pipes, files, tests).
     pub width: Option<usize>,
+    /// Indent JSON (two spaces a level); compact, one line, otherwise.
+    pub indent: bool,
 }
 
 const GAP: &str = "  ";

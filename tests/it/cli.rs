@@ -42,8 +42,8 @@ fn create_client_six_to_one_is_on_the_first_screen() {
 
 #[test]
 fn json_reports_create_client_and_its_callers() {
-    let doc = diff_json(&[]);
-    assert_eq!(doc.schema_version, 1);
+    let doc = diff_json(&["--callers"]);
+    assert_eq!(doc.schema_version, 2);
     assert_eq!(doc.unit, "seconds");
     let create_client = doc
         .functions
@@ -55,16 +55,13 @@ fn json_reports_create_client_and_its_callers() {
     assert_eq!(create_client.calls.new, Some(1));
     assert_eq!(create_client.calls.delta, Some(-5));
     // The caller breakdown accounts for the whole change in calls.
-    let caller_delta: i64 = create_client
-        .callers
-        .iter()
-        .map(|c| c.calls.delta.unwrap())
-        .sum();
+    let callers = create_client.callers.as_ref().expect("--callers asked");
+    let caller_delta: i64 = callers.iter().map(|c| c.calls.delta.unwrap()).sum();
     assert_eq!(caller_delta, -5);
     // botocore wraps create_client in a decorator, so its one direct caller
     // is `context.py:wrapper`; the breakdown looks through it to the callers
     // that changed (fixtures/seed/before.pstats.txt shows the same chain).
-    let wrapper = &create_client.callers[0];
+    let wrapper = &callers[0];
     assert_eq!(wrapper.key, "botocore/context.py:wrapper");
     let through: Vec<(&str, Option<i64>, Option<i64>)> = wrapper
         .callers
@@ -157,6 +154,8 @@ fn diff_json_snapshot() {
         "json",
         "--include",
         "create_client|handler",
+        "--callers",
+        "--pretty",
     ]);
     assert_eq!(output.status.code(), Some(0));
     assert_snap!("diff_seed_json", stdout(&output));

@@ -29,7 +29,7 @@ fn output_file_is_written_and_inputs_are_refused() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(output.stdout.is_empty(), "nothing on stdout with -o");
     let doc: DiffDocument = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(doc.schema_version, 1);
+    assert_eq!(doc.schema_version, 2);
     #[cfg(unix)]
     {
         // Not the temp file's private 0600: a report is for others to read.

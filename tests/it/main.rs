@@ -9,6 +9,7 @@ mod conventions;
 mod formats;
 mod gate;
 mod hash_seed;
+mod json_stream;
 mod lambda;
 mod merge;
 mod messages;

@@ -391,7 +391,7 @@ fn json_document_round_trips() {
     let diff = stats::compare(&runs("before"), &runs("after"), &StatsOptions::default()).unwrap();
     let report = RunsReport::new(&diff, Some(5));
     let mut out = Vec::new();
-    runs_json::write(&mut out, &report).unwrap();
+    runs_json::write(&mut out, &report, false).unwrap();
     let document: wire::RunsDocument = serde_json::from_slice(&out).unwrap();
     assert_eq!(document, runs_json::document(&report));
     assert_eq!(document.kind, "runs");

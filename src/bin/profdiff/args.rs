@@ -261,7 +261,8 @@ pub struct DiffArgs {
     /// reported as significant.
     #[arg(long, value_name = "AMOUNT", default_value_t = 0.0005)]
     pub min_effect_abs: f64,
-    /// Print each row's caller breakdown: which callers account for the change.
+    /// Print each row's caller breakdown: which callers account for the
+    /// change (text and JSON; Markdown always folds them in).
     #[arg(long)]
     pub callers: bool,
     /// Leave out the causes section (the call counts that changed at their
@@ -365,6 +366,9 @@ pub struct ViewArgs {
     /// Shorten names to fit this many columns [default: the terminal's width]
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<usize>,
+    /// Indent JSON output (two spaces a level) instead of one compact line.
+    #[arg(long)]
+    pub pretty: bool,
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<String>,
@@ -553,7 +557,11 @@ impl ViewArgs {
             align: AlignOptions {
                 strip_prefixes: self.strip_prefix.clone(),
             },
-            style: Style { color, width },
+            style: Style {
+                color,
+                width,
+                indent: self.pretty,
+            },
             color_choice: self.color,
             output: self.output.clone(),
         })

@@ -86,10 +86,10 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
         })?;
         return Ok(ExitCode::SUCCESS);
     }
-    // JSON carries every row's callers; Markdown folds them into <details>.
+    // Caller breakdowns are made after the rows are chosen, for those rows.
     let options = DiffOptions {
         align: view.align.clone(),
-        callers: args.callers || view.format != OutputFormat::Text,
+        callers: false,
         cost_threshold: args.threshold,
     };
     let mut result = diff::diff(&base, &new, &options)?;
@@ -101,6 +101,12 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
         causes
     });
     diff::sort_functions(&mut result.functions, view.sort);
+    // Text and JSON show callers when asked; Markdown always folds the shown
+    // rows' callers into <details>.
+    if args.callers || view.format == OutputFormat::Markdown {
+        let shown = view.filter.select(&result, view.top);
+        diff::add_callers(&base, &new, &mut result, &shown);
+    }
     // The gate judges every function, so --top cannot hide a violation.
     let verdict = args
         .gate
@@ -137,7 +143,7 @@ fn finish_gate(
     out.flush()?;
     let stderr_style = Style {
         color: color_for(view.color_choice, io::stderr().is_terminal()),
-        width: None,
+        ..Style::default()
     };
     render::gate::write_text(&mut io::stderr().lock(), verdict, &hints(), stderr_style)?;
     Ok(if verdict.regressed {
@@ -335,7 +341,7 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
     let outcome = snapshot::check_file(&profile, path, &align)?;
     let style = Style {
         color: color_for(args.color, io::stdout().is_terminal()),
-        width: None,
+        ..Style::default()
     };
     let mode = if args.update {
         Mode::Update
