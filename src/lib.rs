@@ -49,6 +49,7 @@ pub mod merge;
 pub mod model;
 pub mod noise;
 pub mod output;
+pub mod parallel;
 pub mod render;
 pub mod snapshot;
 pub mod stats;

@@ -34,64 +34,159 @@
 //! `s.add(b, c)` add their arguments in *reverse* order, which can change
 //! the last bit of a sum.)
 
-use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::error::{Error, Result};
-use crate::model::{DeclaredTotals, Edge, FunctionId, Profile, ProfileMeta, Stack};
+use crate::model::{DeclaredTotals, Edge, Function, FunctionId, Profile, ProfileMeta, Stack};
 
-/// A function's identity inside pstats: `(file, line, name)`.
-type Identity = (Option<String>, Option<u32>, String);
+/// How many input paths the "sum of N profiles" note names before it
+/// says how many more there were: 10,000 Lambda invocations should not
+/// become a 10,000-path note.
+const NOTE_PATHS: usize = 5;
+/// Distinct notes kept from the inputs (each input's own notes, such as a
+/// truncation warning naming its path); the rest are counted.
+const NOTE_LIMIT: usize = 20;
 
 /// Sums `profiles` into one. They must share one unit.
 pub fn merge(profiles: &[Profile]) -> Result<Profile> {
-    let Some(first) = profiles.first() else {
-        return Err(Error::Usage("merging needs at least one profile".into()));
-    };
-    if let Some(other) = profiles.iter().find(|p| p.meta.unit != first.meta.unit) {
-        return Err(Error::Usage(format!(
-            "cannot merge {} ({}) with {} ({}): the units differ",
-            first.meta.path, first.meta.unit, other.meta.path, other.meta.unit
-        )));
+    let mut merger = Merger::new();
+    for profile in profiles {
+        merger.add(profile.clone())?;
+    }
+    merger.finish()
+}
+
+/// A running sum of profiles: [`Merger::add`] one at a time, in order, and
+/// drop each, so that merging 10,000 profiles needs the memory of the sum
+/// plus one input, not of all of them. [`merge`] is this over a slice.
+pub struct Merger {
+    merged: Option<Profile>,
+    /// Raw identity hash → first merged function with that hash; further
+    /// ones are chained through `next_function`. Looking up a function
+    /// this way allocates nothing.
+    function_by_hash: FxHashMap<u64, FunctionId>,
+    next_function: Vec<Option<FunctionId>>,
+    edge_index: FxHashMap<(FunctionId, FunctionId), usize>,
+    /// Identical stacks are summed, chained like functions.
+    stack_by_hash: FxHashMap<u64, usize>,
+    next_stack: Vec<Option<usize>>,
+    /// Inputs added, the first few of their paths, and whether every one
+    /// had the first one's producer.
+    count: usize,
+    paths: Vec<String>,
+    same_producer: bool,
+    notes: Vec<String>,
+    dropped_notes: usize,
+    /// Σ each input's own totals (declared or its rows'), as `Stats.add`
+    /// keeps them; used when any input declares totals.
+    totals: DeclaredTotals,
+    any_declared: bool,
+}
+
+impl Default for Merger {
+    fn default() -> Self {
+        Merger::new()
+    }
+}
+
+impl Merger {
+    /// An empty sum.
+    pub fn new() -> Self {
+        Merger {
+            merged: None,
+            function_by_hash: FxHashMap::default(),
+            next_function: Vec::new(),
+            edge_index: FxHashMap::default(),
+            stack_by_hash: FxHashMap::default(),
+            next_stack: Vec::new(),
+            count: 0,
+            paths: Vec::new(),
+            same_producer: true,
+            notes: Vec::new(),
+            dropped_notes: 0,
+            totals: DeclaredTotals {
+                cost: 0.0,
+                calls: None,
+                primitive_calls: None,
+            },
+            any_declared: false,
+        }
     }
 
-    let mut merged = Profile::new(merged_meta(profiles));
-    let mut ids: HashMap<Identity, FunctionId> = HashMap::new();
-    let mut edge_index: HashMap<(FunctionId, FunctionId), usize> = HashMap::new();
-    for profile in profiles {
+    /// Adds `profile` to the sum. Its unit must be the first one's.
+    pub fn add(&mut self, profile: Profile) -> Result<()> {
+        self.count += 1;
+        self.any_declared |= profile.declared.is_some();
+        self.totals.cost += profile.total_cost();
+        self.totals.calls = add_count(self.totals.calls, profile.total_calls());
+        self.totals.primitive_calls =
+            add_count(self.totals.primitive_calls, profile.total_primitive_calls());
+        let Profile {
+            meta,
+            functions,
+            edges,
+            stacks,
+            declared: _,
+        } = profile;
+        if self.paths.len() < NOTE_PATHS {
+            self.paths.push(meta.path.clone());
+        }
+        self.add_notes(&meta.notes);
+        let merged = match &mut self.merged {
+            Some(merged) => {
+                if merged.meta.unit != meta.unit {
+                    return Err(Error::Usage(format!(
+                        "cannot merge {} ({}) with {} ({}): the units differ",
+                        merged.meta.path, merged.meta.unit, meta.path, meta.unit
+                    )));
+                }
+                self.same_producer &= merged.meta.producer == meta.producer;
+                merged.meta.precision = match (merged.meta.precision, meta.precision) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                merged
+            }
+            None => self.merged.insert(Profile::new(ProfileMeta {
+                notes: Vec::new(),
+                ..meta
+            })),
+        };
+
         // This profile's function ids → merged ids.
-        let mut map = Vec::with_capacity(profile.functions.len());
-        for function in &profile.functions {
-            let identity = (function.file.clone(), function.line, function.name.clone());
-            let id = match ids.get(&identity) {
-                Some(&id) => {
-                    let target = &mut merged.functions[id];
-                    target.calls = add_count(target.calls, function.calls);
-                    target.primitive_calls =
-                        add_count(target.primitive_calls, function.primitive_calls);
-                    target.self_cost += function.self_cost;
-                    // A bound on either side makes the sum a bound.
-                    if target.inclusive_min.is_some() || function.inclusive_min.is_some() {
-                        let least = target.inclusive_range().0 + function.inclusive_range().0;
-                        target.inclusive_min = Some(least);
-                    }
-                    target.inclusive_cost += function.inclusive_cost;
+        let mut map = Vec::with_capacity(functions.len());
+        for function in functions {
+            let hash = identity_hash(&function);
+            let mut candidate = self.function_by_hash.get(&hash).copied();
+            while let Some(id) = candidate {
+                if same_identity(&merged.functions[id], &function) {
+                    break;
+                }
+                candidate = self.next_function[id];
+            }
+            let id = match candidate {
+                Some(id) => {
+                    add_function(&mut merged.functions[id], &function);
                     id
                 }
                 None => {
                     let id = merged.functions.len();
-                    merged.functions.push(function.clone());
-                    ids.insert(identity, id);
+                    merged.functions.push(function);
+                    self.next_function
+                        .push(self.function_by_hash.insert(hash, id));
                     id
                 }
             };
             map.push(id);
         }
-        for edge in &profile.edges {
+        for edge in edges {
             let (Some(&caller), Some(&callee)) = (map.get(edge.caller), map.get(edge.callee))
             else {
                 continue;
             };
-            match edge_index.get(&(caller, callee)) {
+            match self.edge_index.get(&(caller, callee)) {
                 Some(&index) => {
                     let old = merged.edges[index];
                     merged.edges[index] = Edge::new(caller, callee)
@@ -104,95 +199,113 @@ pub fn merge(profiles: &[Profile]) -> Result<Profile> {
                         .with_inclusive_cost(add_cost(old.inclusive_cost(), edge.inclusive_cost()));
                 }
                 None => {
-                    edge_index.insert((caller, callee), merged.edges.len());
-                    let mut copy = *edge;
+                    self.edge_index.insert((caller, callee), merged.edges.len());
+                    let mut copy = edge;
                     copy.caller = caller;
                     copy.callee = callee;
                     merged.edges.push(copy);
                 }
             }
         }
-        for stack in &profile.stacks {
+        for stack in stacks {
             let frames: Option<Vec<FunctionId>> =
                 stack.frames.iter().map(|&f| map.get(f).copied()).collect();
-            if let Some(frames) = frames {
-                merged.stacks.push(Stack {
-                    frames,
-                    cost: stack.cost,
-                });
+            let Some(frames) = frames else { continue };
+            let hash = {
+                let mut hasher = FxHasher::default();
+                frames.hash(&mut hasher);
+                hasher.finish()
+            };
+            let mut candidate = self.stack_by_hash.get(&hash).copied();
+            while let Some(index) = candidate {
+                if merged.stacks[index].frames == frames {
+                    break;
+                }
+                candidate = self.next_stack[index];
+            }
+            match candidate {
+                Some(index) => merged.stacks[index].cost += stack.cost,
+                None => {
+                    let index = merged.stacks.len();
+                    merged.stacks.push(Stack {
+                        frames,
+                        cost: stack.cost,
+                    });
+                    self.next_stack.push(self.stack_by_hash.insert(hash, index));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn add_notes(&mut self, notes: &[String]) {
+        for note in notes {
+            if self.notes.contains(note) {
+                continue;
+            }
+            if self.notes.len() < NOTE_LIMIT {
+                self.notes.push(note.clone());
+            } else {
+                self.dropped_notes += 1;
             }
         }
     }
-    merged.declared = summed_totals(profiles);
-    Ok(merged)
-}
 
-/// Every input's totals added up, as `Stats.add` does, when at least one
-/// input declares its own; `None` (the merged rows' sums) otherwise.
-fn summed_totals(profiles: &[Profile]) -> Option<DeclaredTotals> {
-    if profiles.iter().all(|p| p.declared.is_none()) {
-        return None;
-    }
-    let mut totals = DeclaredTotals {
-        cost: 0.0,
-        calls: None,
-        primitive_calls: None,
-    };
-    for profile in profiles {
-        totals.cost += profile.total_cost();
-        totals.calls = add_count(totals.calls, profile.total_calls());
-        totals.primitive_calls = add_count(totals.primitive_calls, profile.total_primitive_calls());
-    }
-    Some(totals)
-}
-
-fn merged_meta(profiles: &[Profile]) -> ProfileMeta {
-    let first = &profiles[0].meta;
-    let same = |get: &dyn Fn(&ProfileMeta) -> Option<String>| -> Option<String> {
-        let value = get(first);
-        profiles
-            .iter()
-            .all(|p| get(&p.meta) == value)
-            .then_some(value)
-            .flatten()
-    };
-    let mut notes: Vec<String> = Vec::new();
-    if profiles.len() > 1 {
-        notes.push(format!(
-            "sum of {} profiles: {}",
-            profiles.len(),
-            profiles
-                .iter()
-                .map(|p| p.meta.path.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    for profile in profiles {
-        for note in &profile.meta.notes {
-            if !notes.contains(note) {
-                notes.push(note.clone());
-            }
+    /// The sum. Fails when nothing was added.
+    pub fn finish(self) -> Result<Profile> {
+        let Some(mut merged) = self.merged else {
+            return Err(Error::Usage("merging needs at least one profile".into()));
+        };
+        if !self.same_producer {
+            merged.meta.producer = None;
         }
+        let mut notes = Vec::new();
+        if self.count > 1 {
+            let mut listed = self.paths.join(", ");
+            if self.count > self.paths.len() {
+                listed.push_str(&format!(", … ({} more)", self.count - self.paths.len()));
+            }
+            notes.push(format!("sum of {} profiles: {listed}", self.count));
+            merged.meta.path = format!("{} (+{} merged)", merged.meta.path, self.count - 1);
+        }
+        notes.extend(self.notes);
+        if self.dropped_notes > 0 {
+            notes.push(format!(
+                "{} more notes from the inputs not shown",
+                self.dropped_notes
+            ));
+        }
+        merged.meta.notes = notes;
+        // `Stats.add` adds each input's own totals; when none declares any,
+        // the merged rows' sums are the totals.
+        merged.declared = self.any_declared.then_some(self.totals);
+        Ok(merged)
     }
-    let precision = profiles
-        .iter()
-        .filter_map(|p| p.meta.precision)
-        .fold(None, |acc: Option<f64>, p| {
-            Some(acc.map_or(p, |a| a.max(p)))
-        });
-    ProfileMeta {
-        path: if profiles.len() == 1 {
-            first.path.clone()
-        } else {
-            format!("{} (+{} merged)", first.path, profiles.len() - 1)
-        },
-        format: first.format,
-        unit: first.unit.clone(),
-        precision,
-        producer: same(&|m| m.producer.clone()),
-        notes,
+}
+
+/// pstats' key `(file, line, name)`, hashed without copying it.
+fn identity_hash(function: &Function) -> u64 {
+    let mut hasher = FxHasher::default();
+    function.file.hash(&mut hasher);
+    function.line.hash(&mut hasher);
+    function.name.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn same_identity(a: &Function, b: &Function) -> bool {
+    a.line == b.line && a.name == b.name && a.file == b.file
+}
+
+fn add_function(target: &mut Function, function: &Function) {
+    target.calls = add_count(target.calls, function.calls);
+    target.primitive_calls = add_count(target.primitive_calls, function.primitive_calls);
+    target.self_cost += function.self_cost;
+    // A bound on either side makes the sum a bound.
+    if target.inclusive_min.is_some() || function.inclusive_min.is_some() {
+        let least = target.inclusive_range().0 + function.inclusive_range().0;
+        target.inclusive_min = Some(least);
     }
+    target.inclusive_cost += function.inclusive_cost;
 }
 
 /// pstats adds ints; a count no profile has stays unknown.
@@ -304,6 +417,80 @@ mod tests {
             (m.total_calls(), m.total_primitive_calls(), m.total_cost()),
             (Some(20), Some(14), 6.0)
         );
+    }
+
+    #[test]
+    fn many_inputs_make_one_short_note() {
+        let inputs: Vec<Profile> = (0..12)
+            .map(|i| {
+                let mut p = profile(&format!("run{i}"), &[("main", 1, 1, 0.5, 1.0)]);
+                p.meta.notes.push(format!("run{i} was cut short"));
+                p
+            })
+            .collect();
+        let m = merge(&inputs).unwrap();
+        assert_eq!(m.functions[0].calls, Some(12));
+        assert_eq!(
+            m.meta.notes[0],
+            "sum of 12 profiles: run0, run1, run2, run3, run4, … (7 more)"
+        );
+        // Each input's own note is kept, up to a limit.
+        assert_eq!(m.meta.notes.len(), 1 + 12);
+        let many: Vec<Profile> = (0..30).map(|_| inputs[0].clone()).collect();
+        assert_eq!(merge(&many).unwrap().meta.notes.len(), 2);
+        let distinct: Vec<Profile> = (0..30)
+            .map(|i| {
+                let mut p = inputs[0].clone();
+                p.meta.notes = vec![format!("note {i}")];
+                p
+            })
+            .collect();
+        let notes = merge(&distinct).unwrap().meta.notes;
+        assert_eq!(notes.len(), 1 + NOTE_LIMIT + 1);
+        assert_eq!(
+            notes.last().unwrap(),
+            "10 more notes from the inputs not shown"
+        );
+    }
+
+    #[test]
+    fn identical_stacks_are_summed() {
+        let mut a = profile("a", &[("main", 1, 1, 0.0, 1.0), ("f", 5, 1, 1.0, 1.0)]);
+        a.stacks.push(Stack {
+            frames: vec![0, 1],
+            cost: 2.0,
+        });
+        a.stacks.push(Stack {
+            frames: vec![0],
+            cost: 1.0,
+        });
+        // b numbers its functions the other way round.
+        let mut b = profile("b", &[("f", 5, 1, 1.0, 1.0), ("main", 1, 1, 0.0, 1.0)]);
+        b.stacks.push(Stack {
+            frames: vec![1, 0],
+            cost: 3.0,
+        });
+        let m = merge(&[a, b]).unwrap();
+        assert_eq!(m.stacks.len(), 2);
+        assert_eq!(
+            (m.stacks[0].frames.clone(), m.stacks[0].cost),
+            (vec![0, 1], 5.0)
+        );
+        assert_eq!(
+            (m.stacks[1].frames.clone(), m.stacks[1].cost),
+            (vec![0], 1.0)
+        );
+    }
+
+    #[test]
+    fn a_fold_equals_the_slice_merge() {
+        let a = profile("a", &[("main", 1, 1, 0.1, 1.0), ("f", 5, 2, 0.2, 0.3)]);
+        let b = profile("b", &[("f", 5, 3, 0.7, 0.9), ("g", 9, 1, 0.3, 0.3)]);
+        let mut merger = Merger::new();
+        merger.add(a.clone()).unwrap();
+        merger.add(b.clone()).unwrap();
+        assert_eq!(merger.finish().unwrap(), merge(&[a, b]).unwrap());
+        assert!(Merger::new().finish().is_err());
     }
 
     #[test]

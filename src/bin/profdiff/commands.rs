@@ -63,8 +63,12 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
             .into());
         }
     }
-    let mut base = input::load(Path::new(base_path), &load)?;
-    let new = input::load(Path::new(new_path), &load)?;
+    // The two sides parse at once; the base's error, if any, is reported.
+    let (base, new) = profdiff::parallel::join(
+        || input::load(Path::new(base_path), &load),
+        || input::load(Path::new(new_path), &load),
+    );
+    let (mut base, new) = (base?, new?);
     if args.normalize {
         base.normalize_to(&new)?;
         base.meta
@@ -175,21 +179,33 @@ fn run_diff_runs(
     }
     let base_paths = expand_run_paths(&args.base_runs)?;
     let new_paths = expand_run_paths(&args.new_runs)?;
-    let load_all = |paths: &[String]| -> Result<Vec<profdiff::Profile>, Error> {
-        paths
-            .iter()
-            .map(|p| input::load(p.as_ref(), load))
-            .collect()
-    };
-    let base_runs = load_all(&base_paths)?;
-    let new_runs = load_all(&new_paths)?;
     let options = stats::StatsOptions {
         level: args.level,
         min_effect: args.min_effect / 100.0,
         min_effect_abs: args.min_effect_abs,
         align: view.align.clone(),
     };
-    let mut result = stats::compare(&base_runs, &new_runs, &options)?;
+    // Runs are parsed a few at a time on every core and added in order;
+    // of each only its values are kept (and its Lambda measurement).
+    let mut builder = stats::RunsBuilder::new(&options)?;
+    let mut measured: [Vec<lambda::Measured>; 2] = [Vec::new(), Vec::new()];
+    for (side, paths) in [&base_paths, &new_paths].into_iter().enumerate() {
+        profdiff::parallel::for_each_ordered(
+            paths,
+            |path| input::load(path.as_ref(), load),
+            |run| -> Result<(), Error> {
+                let run = run?;
+                if let Some(options) = lambda_options {
+                    measured[side].push(lambda::measure_run(&run, options)?);
+                }
+                match side {
+                    0 => builder.add_base(run),
+                    _ => builder.add_new(run),
+                }
+            },
+        )?;
+    }
+    let mut result = builder.finish()?;
     result
         .functions
         .retain(|f| view.filter.matches(&f.key, &f.display));
@@ -201,9 +217,13 @@ fn run_diff_runs(
         .then(|| args.gate.resolve(view, &result.unit))
         .transpose()?
         .map(|options| gate::evaluate_runs(&result, &options));
-    let cost = lambda_options
-        .map(|options| lambda::compare_runs(&base_runs, &new_runs, options))
-        .transpose()?;
+    let cost = match lambda_options {
+        Some(options) => {
+            let [base, new] = measured;
+            Some(lambda::compare_measured(base, new, options)?)
+        }
+        None => None,
+    };
     let inputs: Vec<&str> = base_paths
         .iter()
         .chain(&new_paths)
@@ -273,11 +293,15 @@ pub fn run_convert(args: &ConvertArgs, out: &mut dyn Write) -> Result<ExitCode, 
 pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
     let load = args.input.resolve()?;
     let paths = expand_run_paths(&args.profiles)?;
-    let profiles = paths
-        .iter()
-        .map(|path| input::load(Path::new(path), &load))
-        .collect::<Result<Vec<_>, _>>()?;
-    let merged = merge::merge(&profiles)?;
+    // Parsed a few at a time on every core, added in the order given (the
+    // sum is then bit-identical to pstats' fold), and dropped.
+    let mut merger = merge::Merger::new();
+    profdiff::parallel::for_each_ordered(
+        &paths,
+        |path| input::load(Path::new(path), &load),
+        |profile| merger.add(profile?),
+    )?;
+    let merged = merger.finish()?;
     let inputs: Vec<&str> = paths.iter().map(String::as_str).collect();
     write_profile(&merged, args.to, &args.output, &inputs, out)
 }

@@ -1,13 +1,14 @@
 //! Run arguments (`diff --base/--new`, `merge`): a directory stands for the
-//! profiles in it, in natural order.
+//! profiles in its tree, in natural order.
 
 use std::io;
 
 use profdiff::{Error, Result};
 
-/// Expands `--base`/`--new` (and `merge`) arguments: a directory stands for the files in it
-/// (not hidden ones, not subdirectories), in natural order so `run2` comes
-/// before `run10`; anything else is kept as given (`-` included).
+/// Expands `--base`/`--new` (and `merge`) arguments: a directory stands for the files in
+/// its tree (hidden files and directories skipped, symbolic links to
+/// directories not followed), in natural order of their paths so `run2`
+/// comes before `run10`; anything else is kept as given (`-` included).
 pub fn expand_run_paths(args: &[String]) -> Result<Vec<String>> {
     let mut paths = Vec::new();
     for arg in args {
@@ -16,18 +17,8 @@ pub fn expand_run_paths(args: &[String]) -> Result<Vec<String>> {
             paths.push(arg.clone());
             continue;
         }
-        let io_error = |source: io::Error| Error::Io {
-            path: arg.clone(),
-            source,
-        };
         let mut files = Vec::new();
-        for entry in std::fs::read_dir(path).map_err(io_error)? {
-            let entry = entry.map_err(io_error)?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && entry.path().is_file() {
-                files.push(entry.path().to_string_lossy().into_owned());
-            }
-        }
+        collect_files(path, &mut files)?;
         if files.is_empty() {
             return Err(Error::Input {
                 path: arg.clone(),
@@ -38,6 +29,34 @@ pub fn expand_run_paths(args: &[String]) -> Result<Vec<String>> {
         paths.extend(files);
     }
     Ok(paths)
+}
+
+/// Every file under `dir`, depth first. Directories are walked with an
+/// explicit stack, so a deep tree cannot overflow ours.
+fn collect_files(dir: &std::path::Path, files: &mut Vec<String>) -> Result<()> {
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let io_error = |source: io::Error| Error::Io {
+            path: dir.to_string_lossy().into_owned(),
+            source,
+        };
+        for entry in std::fs::read_dir(&dir).map_err(io_error)? {
+            let entry = entry.map_err(io_error)?;
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            // `file_type` does not follow links: a linked directory is
+            // skipped (no cycles), a linked file is read.
+            let kind = entry.file_type().map_err(io_error)?;
+            if kind.is_dir() {
+                pending.push(path);
+            } else if path.is_file() {
+                files.push(path.to_string_lossy().into_owned());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Compares runs of digits by value: `run2` < `run10`.
@@ -80,16 +99,31 @@ mod tests {
         for name in ["run10.prof", "run2.prof", "run1.prof", ".hidden"] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        // A tree: nested folders count, hidden ones and linked ones do not.
+        for sub in ["day2/a", "day10", ".git"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        std::fs::write(dir.path().join("day2/a/run3.prof"), b"x").unwrap();
+        std::fs::write(dir.path().join("day10/run1.prof"), b"x").unwrap();
+        std::fs::write(dir.path().join(".git/config"), b"x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.path().join("day10"), dir.path().join("link")).unwrap();
         let arg = dir.path().to_string_lossy().into_owned();
         let paths = expand_run_paths(&[arg.clone(), "other.prof".into()]).unwrap();
         let names: Vec<&str> = paths
             .iter()
-            .map(|p| p.rsplit('/').next().unwrap())
+            .map(|p| p.strip_prefix(arg.as_str()).unwrap_or(p))
             .collect();
         assert_eq!(
             names,
-            ["run1.prof", "run2.prof", "run10.prof", "other.prof"]
+            [
+                "/day2/a/run3.prof",
+                "/day10/run1.prof",
+                "/run1.prof",
+                "/run2.prof",
+                "/run10.prof",
+                "other.prof"
+            ]
         );
         let empty = tempfile::tempdir().unwrap();
         let error = expand_run_paths(&[empty.path().to_string_lossy().into_owned()])
