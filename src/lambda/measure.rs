@@ -61,8 +61,10 @@ pub struct Entry {
     pub source: EntrySource,
 }
 
-/// What one profile says about one invocation.
-pub(super) struct Measured {
+/// What one profile says about one invocation (from
+/// [`measure_run`](super::measure_run)).
+#[derive(Debug, Clone)]
+pub struct Measured {
     /// The function timed as one invocation.
     pub(super) entry: Entry,
     /// How many times it ran (primitive calls).

@@ -35,10 +35,10 @@ use crate::model::Profile;
 mod measure;
 mod pricing;
 
-pub use measure::{Entry, EntrySource};
+pub use measure::{Entry, EntrySource, Measured};
 pub use pricing::{Arch, Money, Pricing, PRICE_PER_REQUEST};
 
-use measure::{measure, Measured};
+use measure::measure;
 
 /// What every estimate leaves out, in one line (the caveats of
 /// `docs/lambda.md`).
@@ -163,16 +163,28 @@ pub fn estimate(profile: &Profile, options: &CostOptions) -> Result<CostEstimate
 /// Estimates from several runs of the same code: each run's invocation is
 /// billed on its own (rounded up), then the bills are averaged.
 pub fn estimate_runs(runs: &[Profile], options: &CostOptions) -> Result<CostEstimate> {
-    let pricing = options.pricing()?;
-    if runs.is_empty() {
-        return Err(Error::Usage(
-            "a Lambda estimate needs at least one profile".into(),
-        ));
-    }
     let measured: Vec<Measured> = runs
         .iter()
         .map(|run| measure(run, options))
         .collect::<Result<_>>()?;
+    estimate_measured(measured, options)
+}
+
+/// What one run says about one invocation, for [`estimate_measured`]: a
+/// caller reading many runs keeps this, not the profile.
+pub fn measure_run(profile: &Profile, options: &CostOptions) -> Result<Measured> {
+    measure(profile, options)
+}
+
+/// Estimates from the measurements of several runs of the same code (see
+/// [`estimate_runs`]).
+pub fn estimate_measured(measured: Vec<Measured>, options: &CostOptions) -> Result<CostEstimate> {
+    let pricing = options.pricing()?;
+    if measured.is_empty() {
+        return Err(Error::Usage(
+            "a Lambda estimate needs at least one profile".into(),
+        ));
+    }
     let entry = measured[0].entry.clone();
     let mut notes: Vec<String> = measured[0].notes.clone();
     if measured.iter().any(|m| m.entry.key != entry.key) {
@@ -273,6 +285,21 @@ pub fn compare_runs(
 ) -> Result<CostDiff> {
     let base = estimate_runs(base_runs, options)?;
     let new = estimate_runs(new_runs, options)?;
+    Ok(CostDiff {
+        pricing: base.pricing,
+        base,
+        new,
+    })
+}
+
+/// Estimates both sides from their runs' measurements ([`measure_run`]).
+pub fn compare_measured(
+    base: Vec<Measured>,
+    new: Vec<Measured>,
+    options: &CostOptions,
+) -> Result<CostDiff> {
+    let base = estimate_measured(base, options)?;
+    let new = estimate_measured(new, options)?;
     Ok(CostDiff {
         pricing: base.pricing,
         base,

@@ -6,7 +6,7 @@ use crate::diff::{SortKey, Status};
 use crate::error::{Error, Result};
 use crate::model::Profile;
 
-use super::join::{first_present, join_sides, values, SideUnion};
+use super::join::{join_sides, SideRuns};
 use super::{
     mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns, RunsDiff,
     RunsNote, Significance, Spread, StatsOptions, TestMethod,
@@ -14,45 +14,91 @@ use super::{
 
 /// Compares several runs of the base with several runs of the new version.
 /// Every run must be in the same unit; each side needs at least one run.
+/// (This is [`RunsBuilder`] over two slices.)
 pub fn compare(
     base_runs: &[Profile],
     new_runs: &[Profile],
     options: &StatsOptions,
 ) -> Result<RunsDiff> {
-    options.validate()?;
-    let (Some(base_ref), Some(new_ref)) = (base_runs.first(), new_runs.first()) else {
-        return Err(Error::Usage(
-            "comparing runs needs at least one profile on each side".into(),
-        ));
-    };
-    let unit = &base_ref.meta.unit;
-    if let Some(other) = base_runs
-        .iter()
-        .chain(new_runs)
-        .find(|p| &p.meta.unit != unit)
-    {
-        return Err(crate::diff::units_differ(base_ref, other));
+    let mut builder = RunsBuilder::new(options)?;
+    for run in base_runs {
+        builder.add_base(run.clone())?;
+    }
+    for run in new_runs {
+        builder.add_new(run.clone())?;
+    }
+    builder.finish()
+}
+
+/// A comparison of runs fed one profile at a time, so that a caller can
+/// read a run, add it and drop it: only each side's first run is kept
+/// whole, of the others only the values the statistics need.
+pub struct RunsBuilder {
+    options: StatsOptions,
+    base: Option<SideRuns>,
+    new: Option<SideRuns>,
+}
+
+impl RunsBuilder {
+    /// Fails on options out of range.
+    pub fn new(options: &StatsOptions) -> Result<Self> {
+        options.validate()?;
+        Ok(RunsBuilder {
+            options: options.clone(),
+            base: None,
+            new: None,
+        })
     }
 
-    let base = SideUnion::new(base_runs, &options.align);
-    let new = SideUnion::new(new_runs, &options.align);
-    let rows = join_sides(&base, &new, base_ref, new_ref, &options.align);
+    /// Adds the next run of the base.
+    pub fn add_base(&mut self, run: Profile) -> Result<()> {
+        self.check_unit(&run)?;
+        add(&mut self.base, run, &self.options)
+    }
 
-    let base_files: Vec<Vec<Option<String>>> = base_runs
-        .iter()
-        .map(|p| align::normalized_files(p, &options.align))
-        .collect();
-    let new_files: Vec<Vec<Option<String>>> = new_runs
-        .iter()
-        .map(|p| align::normalized_files(p, &options.align))
-        .collect();
+    /// Adds the next run of the new version.
+    pub fn add_new(&mut self, run: Profile) -> Result<()> {
+        self.check_unit(&run)?;
+        add(&mut self.new, run, &self.options)
+    }
 
+    fn check_unit(&self, run: &Profile) -> Result<()> {
+        let first = self.base.as_ref().or(self.new.as_ref());
+        match first {
+            Some(side) if side.first.meta.unit != run.meta.unit => {
+                Err(crate::diff::units_differ(&side.first, run))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The comparison of every run added.
+    pub fn finish(self) -> Result<RunsDiff> {
+        let (Some(base), Some(new)) = (self.base, self.new) else {
+            return Err(Error::Usage(
+                "comparing runs needs at least one profile on each side".into(),
+            ));
+        };
+        Ok(compare_sides(base, new, &self.options))
+    }
+}
+
+fn add(side: &mut Option<SideRuns>, run: Profile, options: &StatsOptions) -> Result<()> {
+    match side {
+        Some(side) => side.add(&run, &options.align),
+        None => *side = Some(SideRuns::new(run, &options.align)),
+    }
+    Ok(())
+}
+
+fn compare_sides(mut base: SideRuns, mut new: SideRuns, options: &StatsOptions) -> RunsDiff {
+    let unit = base.first.meta.unit.clone();
+    let rows = join_sides(&base, &new, &options.align);
     let mut functions = Vec::with_capacity(rows.len());
     for (key, base_entry, new_entry) in rows {
-        let base_ids = base_entry.map(|e| &base.ids[e][..]);
-        let new_ids = new_entry.map(|e| &new.ids[e][..]);
-        let base_shown = first_present(base_runs, base_ids, &base_files);
-        let shown = first_present(new_runs, new_ids, &new_files).or(base_shown);
+        let base_shown = base_entry.map(|e| base.shown(e));
+        let new_shown = new_entry.map(|e| new.shown(e));
+        let shown = new_shown.or(base_shown);
         let (name, display) = match shown {
             Some((function, file)) => {
                 let mut display = align::display_name(function, file, function.line);
@@ -68,26 +114,31 @@ pub fn compare(
             }
             None => (key.clone(), key.clone()),
         };
-        let new_shown = first_present(new_runs, new_ids, &new_files);
         let recorded = |side: Option<(&crate::model::Function, Option<&str>)>| {
             side.map_or((None, None), |(f, _)| (f.file.clone(), f.line))
         };
         let (base_file, base_line) = recorded(base_shown);
         let (new_file, new_line) = recorded(new_shown);
-        let calls = CallRuns::new(
-            values(base_runs, base_ids, |f| f.calls),
-            values(new_runs, new_ids, |f| f.calls),
-        );
-        let self_cost = MetricRuns::new(
-            values(base_runs, base_ids, |f| Some(f.self_cost)),
-            values(new_runs, new_ids, |f| Some(f.self_cost)),
-            options,
-        );
-        let inclusive_cost = MetricRuns::new(
-            values(base_runs, base_ids, |f| Some(f.inclusive_cost)),
-            values(new_runs, new_ids, |f| Some(f.inclusive_cost)),
-            options,
-        );
+        // The values move into the row: each entry is in one row only.
+        let take = |side: &mut SideRuns, entry: Option<usize>| match entry {
+            Some(entry) => {
+                let entry = &mut side.entries[entry];
+                (
+                    std::mem::take(&mut entry.calls),
+                    std::mem::take(&mut entry.self_cost),
+                    std::mem::take(&mut entry.inclusive_cost),
+                )
+            }
+            None => {
+                let runs = side.runs();
+                (vec![None; runs], vec![None; runs], vec![None; runs])
+            }
+        };
+        let (base_calls, base_self, base_inclusive) = take(&mut base, base_entry);
+        let (new_calls, new_self, new_inclusive) = take(&mut new, new_entry);
+        let calls = CallRuns::new(base_calls, new_calls);
+        let self_cost = MetricRuns::new(base_self, new_self, options);
+        let inclusive_cost = MetricRuns::new(base_inclusive, new_inclusive, options);
         let status = match (base_entry, new_entry) {
             (None, _) => Status::Added,
             (_, None) => Status::Removed,
@@ -120,34 +171,38 @@ pub fn compare(
     }
     sort_functions(&mut functions, SortKey::Inclusive);
 
-    let total = |runs: &[Profile]| runs.iter().map(|p| Some(p.total_cost())).collect();
-    let total_cost = MetricRuns::new(total(base_runs), total(new_runs), options);
-    let min_p = min_p_value(base_runs.len(), new_runs.len());
+    let total_cost = MetricRuns::new(base.totals.clone(), new.totals.clone(), options);
+    let min_p = min_p_value(base.runs(), new.runs());
     let mut notes = Vec::new();
     if min_p >= options.level {
         notes.push(RunsNote::TooFewRuns {
-            base_runs: base_runs.len(),
-            new_runs: new_runs.len(),
+            base_runs: base.runs(),
+            new_runs: new.runs(),
             min_p,
             level: options.level,
         });
     }
-    for profile in base_runs.iter().chain(new_runs) {
-        if let Some(precision) = profile.meta.precision {
-            if precision > options.min_effect_abs {
-                notes.push(RunsNote::CoarsePrecision {
-                    path: profile.meta.path.clone(),
-                    precision,
-                    unit: unit.clone(),
-                });
-                break;
-            }
-        }
+    let coarse = [&base, &new].into_iter().find_map(|side| {
+        side.paths
+            .iter()
+            .zip(&side.precisions)
+            .find_map(|(path, precision)| {
+                precision
+                    .filter(|&p| p > options.min_effect_abs)
+                    .map(|p| (path.clone(), p))
+            })
+    });
+    if let Some((path, precision)) = coarse {
+        notes.push(RunsNote::CoarsePrecision {
+            path,
+            precision,
+            unit: unit.clone(),
+        });
     }
-    Ok(RunsDiff {
-        unit: unit.clone(),
-        base_paths: base_runs.iter().map(|p| p.meta.path.clone()).collect(),
-        new_paths: new_runs.iter().map(|p| p.meta.path.clone()).collect(),
+    RunsDiff {
+        unit,
+        base_paths: base.paths,
+        new_paths: new.paths,
         level: options.level,
         min_effect: options.min_effect,
         min_effect_abs: options.min_effect_abs,
@@ -155,7 +210,7 @@ pub fn compare(
         total_cost,
         functions,
         notes,
-    })
+    }
 }
 
 /// Orders rows: significant ones first, then by the size of the change in

@@ -1,91 +1,139 @@
-//! Joining the runs: each side's runs aligned with its first run, then the
-//! two sides with each other, so every function has its id in every run.
+//! Gathering the runs of one side as they are read: each run is aligned
+//! with the side's first run and only its per-function values are kept
+//! (calls, self and inclusive cost), so that 200 runs need little more
+//! memory than 20. The first run is kept whole: later runs align with it,
+//! and the two sides' first runs align with each other.
 
 use std::collections::HashMap;
 
 use crate::align::{self, AlignOptions};
-use crate::model::{Function, FunctionId, Profile};
+use crate::model::{Function, Profile};
 
-/// Per run, the value of one function (absent → `None`).
-pub(super) fn values<T>(
-    runs: &[Profile],
-    ids: Option<&[Option<FunctionId>]>,
-    get: impl Fn(&Function) -> Option<T>,
-) -> Vec<Option<T>> {
-    (0..runs.len())
-        .map(|run| {
-            let id = ids.and_then(|ids| ids.get(run).copied().flatten())?;
-            runs[run].functions.get(id).and_then(&get)
-        })
-        .collect()
+/// One function's values in every run read so far (`None`: absent from
+/// that run).
+#[derive(Default)]
+pub(super) struct EntryRuns {
+    pub(super) calls: Vec<Option<u64>>,
+    pub(super) self_cost: Vec<Option<f64>>,
+    pub(super) inclusive_cost: Vec<Option<f64>>,
+    /// For a function the first run lacks: the function as the first run
+    /// that has it recorded it, and its normalised file (for display).
+    pub(super) seen_later: Option<(Function, Option<String>)>,
 }
 
-pub(super) fn first_present<'p>(
-    runs: &'p [Profile],
-    ids: Option<&[Option<FunctionId>]>,
-    files: &'p [Vec<Option<String>>],
-) -> Option<(&'p Function, Option<&'p str>)> {
-    let ids = ids?;
-    ids.iter().enumerate().find_map(|(run, id)| {
-        let id = (*id)?;
-        let function = runs.get(run)?.functions.get(id)?;
-        Some((function, files[run].get(id)?.as_deref()))
-    })
-}
-
-/// The functions of all runs of one side, each with its id in every run.
-/// Entries `0..n` are the first run's functions in id order; functions only
-/// later runs have follow.
-pub(super) struct SideUnion {
-    pub(super) ids: Vec<Vec<Option<FunctionId>>>,
-    /// For entries past the first run's functions: their key.
-    extra_keys: Vec<(String, usize)>,
-}
-
-impl SideUnion {
-    pub(super) fn new(runs: &[Profile], opts: &AlignOptions) -> Self {
-        let reference = &runs[0];
-        let n_runs = runs.len();
-        let mut ids: Vec<Vec<Option<FunctionId>>> = (0..reference.functions.len())
-            .map(|id| {
-                let mut row = vec![None; n_runs];
-                row[0] = Some(id);
-                row
-            })
-            .collect();
-        let mut extra_keys = Vec::new();
-        let mut extra_by_key: HashMap<String, usize> = HashMap::new();
-        for (run_index, run) in runs.iter().enumerate().skip(1) {
-            for row in align::align(reference, run, opts) {
-                match (row.base, row.new) {
-                    (Some(first), Some(id)) => ids[first][run_index] = Some(id),
-                    (None, Some(id)) => {
-                        let entry = *extra_by_key.entry(row.key.clone()).or_insert_with(|| {
-                            ids.push(vec![None; n_runs]);
-                            extra_keys.push((row.key.clone(), ids.len() - 1));
-                            ids.len() - 1
-                        });
-                        ids[entry][run_index] = Some(id);
-                    }
-                    _ => {}
-                }
-            }
+impl EntryRuns {
+    fn absent(runs: usize) -> Self {
+        EntryRuns {
+            calls: vec![None; runs],
+            self_cost: vec![None; runs],
+            inclusive_cost: vec![None; runs],
+            seen_later: None,
         }
-        SideUnion { ids, extra_keys }
+    }
+
+    fn record(&mut self, run: usize, function: &Function) {
+        self.calls[run] = function.calls;
+        self.self_cost[run] = Some(function.self_cost);
+        self.inclusive_cost[run] = Some(function.inclusive_cost);
+    }
+}
+
+/// The runs of one side. Entries `0..n` are the first run's functions in id
+/// order; functions only later runs have follow.
+pub(super) struct SideRuns {
+    pub(super) first: Profile,
+    pub(super) first_files: Vec<Option<String>>,
+    pub(super) entries: Vec<EntryRuns>,
+    /// For entries past the first run's functions: their key and entry.
+    pub(super) extra_keys: Vec<(String, usize)>,
+    extra_by_key: HashMap<String, usize>,
+    /// Per run: its path, its total cost, its precision.
+    pub(super) paths: Vec<String>,
+    pub(super) totals: Vec<Option<f64>>,
+    pub(super) precisions: Vec<Option<f64>>,
+}
+
+impl SideRuns {
+    pub(super) fn new(first: Profile, opts: &AlignOptions) -> Self {
+        let mut entries: Vec<EntryRuns> = Vec::with_capacity(first.functions.len());
+        for function in &first.functions {
+            let mut entry = EntryRuns::absent(1);
+            entry.record(0, function);
+            entries.push(entry);
+        }
+        SideRuns {
+            first_files: align::normalized_files(&first, opts),
+            entries,
+            extra_keys: Vec::new(),
+            extra_by_key: HashMap::new(),
+            paths: vec![first.meta.path.clone()],
+            totals: vec![Some(first.total_cost())],
+            precisions: vec![first.meta.precision],
+            first,
+        }
+    }
+
+    pub(super) fn runs(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// Adds a later run: aligned with the first, its values recorded.
+    pub(super) fn add(&mut self, run: &Profile, opts: &AlignOptions) {
+        let index = self.runs();
+        for entry in &mut self.entries {
+            entry.calls.push(None);
+            entry.self_cost.push(None);
+            entry.inclusive_cost.push(None);
+        }
+        let mut files: Option<Vec<Option<String>>> = None;
+        for row in align::align(&self.first, run, opts) {
+            let Some(id) = row.new else { continue };
+            let function = &run.functions[id];
+            let entry = match row.base {
+                Some(first_id) => first_id,
+                None => match self.extra_by_key.get(&row.key) {
+                    Some(&entry) => entry,
+                    None => {
+                        let files = files.get_or_insert_with(|| align::normalized_files(run, opts));
+                        let mut entry = EntryRuns::absent(index + 1);
+                        entry.seen_later = Some((function.clone(), files[id].clone()));
+                        self.entries.push(entry);
+                        let entry = self.entries.len() - 1;
+                        self.extra_keys.push((row.key.clone(), entry));
+                        self.extra_by_key.insert(row.key, entry);
+                        entry
+                    }
+                },
+            };
+            self.entries[entry].record(index, function);
+        }
+        self.paths.push(run.meta.path.clone());
+        self.totals.push(Some(run.total_cost()));
+        self.precisions.push(run.meta.precision);
+    }
+
+    /// The function as the first run that has it recorded it, with its
+    /// normalised file.
+    pub(super) fn shown(&self, entry: usize) -> (&Function, Option<&str>) {
+        match &self.entries[entry].seen_later {
+            Some((function, file)) => (function, file.as_deref()),
+            None => (
+                &self.first.functions[entry],
+                self.first_files[entry].as_deref(),
+            ),
+        }
     }
 }
 
 /// Rows `(key, base entry, new entry)`: the first runs aligned with each
 /// other, then the functions only later runs have, paired by key.
 pub(super) fn join_sides(
-    base: &SideUnion,
-    new: &SideUnion,
-    base_ref: &Profile,
-    new_ref: &Profile,
+    base: &SideRuns,
+    new: &SideRuns,
     opts: &AlignOptions,
 ) -> Vec<(String, Option<usize>, Option<usize>)> {
     let mut rows: Vec<(String, Option<usize>, Option<usize>)> =
-        align::align(base_ref, new_ref, opts)
+        align::align(&base.first, &new.first, opts)
             .into_iter()
             .map(|row| (row.key, row.base, row.new))
             .collect();

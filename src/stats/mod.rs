@@ -58,7 +58,7 @@ mod compare;
 mod join;
 mod mann_whitney;
 
-pub use compare::{compare, sort_functions};
+pub use compare::{compare, sort_functions, RunsBuilder};
 pub use mann_whitney::{mann_whitney_u, min_p_value, MannWhitney, TestMethod};
 
 /// Knobs of the multi-run comparison.
