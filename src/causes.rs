@@ -235,46 +235,41 @@ impl<'a> Analysis<'a> {
                 new_row[id] = row as u32;
             }
         }
-        let base_side = CalleeIndex::new(base);
-        let new_side = CalleeIndex::new(new);
-        // Per row: each side's callers as rows, sorted, then merged.
+        let (base_side, new_side) =
+            crate::parallel::join(|| CalleeIndex::new(base), || CalleeIndex::new(new));
+        // Per row: each side's callers as rows, sorted, then merged. Rows
+        // are independent: pieces of them are merged on every core, each
+        // piece's edges with its rows' edge counts, then put end to end.
+        let mut ids: Vec<(Option<FunctionId>, Option<FunctionId>)> = diff
+            .functions
+            .iter()
+            .map(|f| (f.base_id, f.new_id))
+            .collect();
+        let pieces = crate::parallel::in_pieces(
+            &mut ids,
+            |_| 1,
+            |piece| {
+                let mut b: Vec<(u32, u64)> = Vec::new();
+                let mut n: Vec<(u32, u64)> = Vec::new();
+                let mut edges = Vec::new();
+                let mut ends = Vec::with_capacity(piece.len());
+                for &mut (base_id, new_id) in piece {
+                    base_side.callers_as_rows(base_id, &base_row, &mut b);
+                    new_side.callers_as_rows(new_id, &new_row, &mut n);
+                    merge_callers(&b, &n, &mut edges);
+                    ends.push(edges.len());
+                }
+                (ends, edges)
+            },
+        );
+        drop(ids);
         let mut edge_start = Vec::with_capacity(rows + 1);
-        let mut edges = Vec::with_capacity(base.edges.len().max(new.edges.len()));
+        let mut edges = Vec::with_capacity(pieces.iter().map(|p| p.1.len()).sum());
         edge_start.push(0);
-        let mut b: Vec<(u32, u64)> = Vec::new();
-        let mut n: Vec<(u32, u64)> = Vec::new();
-        for f in &diff.functions {
-            base_side.callers_as_rows(f.base_id, &base_row, &mut b);
-            new_side.callers_as_rows(f.new_id, &new_row, &mut n);
-            let (mut i, mut j) = (0, 0);
-            while i < b.len() || j < n.len() {
-                let (caller, base_calls, new_calls) = match (b.get(i), n.get(j)) {
-                    (Some(x), Some(y)) if x.0 == y.0 => {
-                        i += 1;
-                        j += 1;
-                        (x.0, x.1, y.1)
-                    }
-                    (Some(x), Some(y)) if x.0 < y.0 => {
-                        i += 1;
-                        (x.0, x.1, 0)
-                    }
-                    (Some(x), None) => {
-                        i += 1;
-                        (x.0, x.1, 0)
-                    }
-                    (_, Some(y)) => {
-                        j += 1;
-                        (y.0, 0, y.1)
-                    }
-                    (None, None) => unreachable!("the loop condition"),
-                };
-                edges.push(EdgeCalls {
-                    caller,
-                    base: base_calls,
-                    new: new_calls,
-                });
-            }
-            edge_start.push(edges.len());
+        for (ends, piece_edges) in pieces {
+            let offset = edges.len();
+            edge_start.extend(ends.into_iter().map(|end| offset + end));
+            edges.extend(piece_edges);
         }
         let count = |c: Option<Count>| c.map_or(NONE, |c| c.0);
         Analysis {
@@ -626,6 +621,39 @@ impl CalleeIndex {
                 same
             });
         }
+    }
+}
+
+/// Merges one row's callers on the two sides (each sorted by caller row)
+/// into `edges`: a caller on one side only has 0 calls on the other.
+fn merge_callers(b: &[(u32, u64)], n: &[(u32, u64)], edges: &mut Vec<EdgeCalls>) {
+    let (mut i, mut j) = (0, 0);
+    while i < b.len() || j < n.len() {
+        let (caller, base_calls, new_calls) = match (b.get(i), n.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                i += 1;
+                j += 1;
+                (x.0, x.1, y.1)
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                i += 1;
+                (x.0, x.1, 0)
+            }
+            (Some(x), None) => {
+                i += 1;
+                (x.0, x.1, 0)
+            }
+            (_, Some(y)) => {
+                j += 1;
+                (y.0, 0, y.1)
+            }
+            (None, None) => unreachable!("the loop condition"),
+        };
+        edges.push(EdgeCalls {
+            caller,
+            base: base_calls,
+            new: new_calls,
+        });
     }
 }
 

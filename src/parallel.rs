@@ -11,12 +11,20 @@
 //! dependencies for nothing more.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
-/// Threads to use: the available cores, at most 8 (parsing is memory
-/// bound well before that).
+/// Threads to use: `PROFDIFF_THREADS` when set to a positive number, else
+/// the available cores, at most 8 (the work is memory bound well before
+/// that). Results do not depend on it.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("PROFDIFF_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
+    })
 }
 
 /// Computes `work(item)` for every item, `threads()` at a time, and hands
@@ -78,6 +86,91 @@ fn map_window<T: Sync, R: Send>(
         .collect()
 }
 
+/// `work` over `items` split into one contiguous piece per thread, the
+/// pieces' results concatenated in order: for a long, even workload such
+/// as the rows of a 100k-function diff. `weight` estimates an item's cost
+/// so that pieces take about the same time.
+pub fn map_pieces<T, R>(
+    items: &mut [T],
+    weight: impl Fn(&T) -> usize,
+    work: impl Fn(&mut [T]) -> Vec<R> + Sync,
+) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+{
+    let pieces = in_pieces(items, weight, work);
+    if pieces.len() == 1 {
+        return pieces.into_iter().next().unwrap_or_default();
+    }
+    let mut out = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
+    for piece in pieces {
+        out.extend(piece);
+    }
+    out
+}
+
+/// `work` over `items` split into one contiguous piece per thread (one
+/// piece when there are few items or one core); one result per piece, in
+/// order.
+pub fn in_pieces<T, P>(
+    items: &mut [T],
+    weight: impl Fn(&T) -> usize,
+    work: impl Fn(&mut [T]) -> P + Sync,
+) -> Vec<P>
+where
+    T: Send,
+    P: Send,
+{
+    let threads = threads();
+    // Below this much weight, a thread costs more than it saves.
+    const SMALL: usize = 4096;
+    if threads == 1 || items.len() < 2 {
+        return vec![work(items)];
+    }
+    let total: usize = items.iter().map(&weight).sum();
+    if total < SMALL {
+        return vec![work(items)];
+    }
+    let share = total.div_ceil(threads).max(1);
+    let mut ends = Vec::with_capacity(threads);
+    let mut load = 0;
+    for (index, item) in items.iter().enumerate() {
+        load += weight(item);
+        if load >= share && ends.len() + 1 < threads {
+            ends.push(index + 1);
+            load = 0;
+        }
+    }
+    let mut pieces: Vec<&mut [T]> = Vec::with_capacity(threads);
+    let mut rest = items;
+    let mut taken = 0;
+    for end in ends {
+        let (piece, tail) = rest.split_at_mut(end - taken);
+        pieces.push(piece);
+        rest = tail;
+        taken = end;
+    }
+    pieces.push(rest);
+    let mut pieces = pieces.into_iter();
+    let first = pieces.next().expect("at least one piece");
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .map(|piece| scope.spawn(move || work(piece)))
+            .collect();
+        let mut results = vec![work(first)];
+        for handle in handles {
+            results.push(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        results
+    })
+}
+
 /// Runs `a` and `b` at once (the two sides of a diff).
 pub fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
     if threads() == 1 {
@@ -127,6 +220,19 @@ mod tests {
         );
         assert_eq!(stopped, Err(40));
         assert_eq!(passed, (0..40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn pieces_concatenate_in_order() {
+        let mut items: Vec<usize> = (0..10_000).collect();
+        let out = map_pieces(
+            &mut items,
+            |&n| n % 7 + 1,
+            |piece| piece.iter().map(|n| n * 2).collect(),
+        );
+        assert_eq!(out, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+        assert_eq!(out.len(), 10_000);
+        assert!(map_pieces(&mut [] as &mut [usize], |_| 1, |p| p.to_vec()).is_empty());
     }
 
     #[test]

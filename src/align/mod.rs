@@ -155,8 +155,11 @@ pub fn align(base: &Profile, new: &Profile, opts: &AlignOptions) -> Vec<Aligned>
     let bridge = Bridge::between(base, new);
     let mut rules = PathRules::new(opts);
     rules.base_names = bridge.base_names;
-    let base = Side::new(base, &rules, bridge.base_builtins_by_name);
-    let new = Side::new(new, &rules, bridge.new_builtins_by_name);
+    // The two sides index their profiles at once.
+    let (base, new) = crate::parallel::join(
+        || Side::new(base, &rules, bridge.base_builtins_by_name),
+        || Side::new(new, &rules, bridge.new_builtins_by_name),
+    );
     align_sides(&base, &new)
 }
 

@@ -55,29 +55,39 @@ pub(super) fn align_sides(base: &Side<'_>, new: &Side<'_>) -> Vec<Aligned> {
     // odd ones out, so on a clash the file-keyed row keeps the plain key.
     order.sort_unstable_by_key(|&group| (interner.names[group].is_empty(), interner.names[group]));
 
-    let mut out = Vec::with_capacity(base.functions.len().max(new.functions.len()));
-    let mut scratch = Scratch::default();
-    for group in order {
-        let prefix = interner.names[group];
-        let (b, n) = (base_buckets.get(group), new_buckets.get(group));
-        if pair_by_name(b, n, base, new, &mut scratch) {
-            for &(_, x, y) in &scratch.rows {
-                let label = if x != NONE {
-                    base.label(x)
+    // Groups pair independently: contiguous runs of them are paired on
+    // every core and concatenated, so the rows come in the same order.
+    let names = &interner.names;
+    let mut out = crate::parallel::map_pieces(
+        &mut order,
+        |&group| base_buckets.get(group).len() + new_buckets.get(group).len(),
+        |groups| {
+            let mut out = Vec::new();
+            let mut scratch = Scratch::default();
+            for &mut group in groups {
+                let prefix = names[group];
+                let (b, n) = (base_buckets.get(group), new_buckets.get(group));
+                if pair_by_name(b, n, base, new, &mut scratch) {
+                    for &(_, x, y) in &scratch.rows {
+                        let label = if x != NONE {
+                            base.label(x)
+                        } else {
+                            new.label(y)
+                        };
+                        out.push(Aligned {
+                            key: build_key(prefix, label, None),
+                            base: (x != NONE).then_some(x),
+                            new: (y != NONE).then_some(y),
+                        });
+                    }
                 } else {
-                    new.label(y)
-                };
-                out.push(Aligned {
-                    key: build_key(prefix, label, None),
-                    base: (x != NONE).then_some(x),
-                    new: (y != NONE).then_some(y),
-                });
+                    let rows = align_repeated(b, n, base, new);
+                    push_numbered(prefix, &rows, base, new, &mut out);
+                }
             }
-        } else {
-            let rows = align_repeated(b, n, base, new);
-            push_numbered(prefix, &rows, base, new, &mut out);
-        }
-    }
+            out
+        },
+    );
     if collisions_possible(&interner.names, base, new) {
         make_unique(&mut out);
     }

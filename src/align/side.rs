@@ -2,8 +2,8 @@
 //! and line, and the interning of groups shared by both sides.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use crate::model::{Edge, Function, FunctionId, Profile};
 
@@ -27,7 +27,7 @@ pub(super) struct Side<'a> {
     edges: &'a [Edge],
     /// The callers of every function, built on first use: only groups
     /// with repeated names need them.
-    callers: OnceCell<CallerIndex>,
+    callers: OnceLock<CallerIndex>,
     files: FileTable,
     prefixes: Vec<Prefix<'a>>,
     /// The key's part after the prefix: the name, or the whole key for
@@ -100,7 +100,7 @@ impl<'a> Side<'a> {
         Side {
             functions,
             edges: &profile.edges,
-            callers: OnceCell::new(),
+            callers: OnceLock::new(),
             files,
             prefixes,
             labels,
