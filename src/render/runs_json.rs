@@ -21,8 +21,8 @@ fn spread_wire(spread: Option<Spread>) -> Option<wire::RunsSpread> {
 
 fn metric_wire(metric: &MetricRuns) -> wire::RunsMetric {
     wire::RunsMetric {
-        base: metric.base.clone(),
-        new: metric.new.clone(),
+        base: metric.base.to_vec(),
+        new: metric.new.to_vec(),
         base_summary: spread_wire(metric.base_spread),
         new_summary: spread_wire(metric.new_spread),
         delta: metric.delta,

@@ -8,8 +8,8 @@ use crate::model::Profile;
 
 use super::join::{join_sides, SideRuns};
 use super::{
-    mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns, RunsDiff,
-    RunsNote, Significance, Spread, StatsOptions, TestMethod,
+    mann_whitney_u, min_p_value, CallRuns, FunctionRuns, MannWhitney, MetricRuns, RunValues,
+    RunsDiff, RunsNote, Significance, Spread, StatsOptions, TestMethod,
 };
 
 /// Compares several runs of the base with several runs of the new version.
@@ -21,6 +21,7 @@ pub fn compare(
     options: &StatsOptions,
 ) -> Result<RunsDiff> {
     let mut builder = RunsBuilder::new(options)?;
+    builder.expect_runs(base_runs.len(), new_runs.len());
     for run in base_runs {
         builder.add_base(run.clone())?;
     }
@@ -37,6 +38,8 @@ pub struct RunsBuilder {
     options: StatsOptions,
     base: Option<SideRuns>,
     new: Option<SideRuns>,
+    /// Runs each side will have, when known ([`RunsBuilder::expect_runs`]).
+    expected: (usize, usize),
 }
 
 impl RunsBuilder {
@@ -47,19 +50,26 @@ impl RunsBuilder {
             options: options.clone(),
             base: None,
             new: None,
+            expected: (0, 0),
         })
+    }
+
+    /// Says how many runs each side will have, so that their values are
+    /// stored without room to spare. Optional; any number can be added.
+    pub fn expect_runs(&mut self, base: usize, new: usize) {
+        self.expected = (base, new);
     }
 
     /// Adds the next run of the base.
     pub fn add_base(&mut self, run: Profile) -> Result<()> {
         self.check_unit(&run)?;
-        add(&mut self.base, run, &self.options)
+        add(&mut self.base, run, self.expected.0, &self.options)
     }
 
     /// Adds the next run of the new version.
     pub fn add_new(&mut self, run: Profile) -> Result<()> {
         self.check_unit(&run)?;
-        add(&mut self.new, run, &self.options)
+        add(&mut self.new, run, self.expected.1, &self.options)
     }
 
     fn check_unit(&self, run: &Profile) -> Result<()> {
@@ -83,10 +93,15 @@ impl RunsBuilder {
     }
 }
 
-fn add(side: &mut Option<SideRuns>, run: Profile, options: &StatsOptions) -> Result<()> {
+fn add(
+    side: &mut Option<SideRuns>,
+    run: Profile,
+    expected: usize,
+    options: &StatsOptions,
+) -> Result<()> {
     match side {
         Some(side) => side.add(&run, &options.align),
-        None => *side = Some(SideRuns::new(run, &options.align)),
+        None => *side = Some(SideRuns::new(run, expected, &options.align)),
     }
     Ok(())
 }
@@ -131,7 +146,8 @@ fn compare_sides(mut base: SideRuns, mut new: SideRuns, options: &StatsOptions) 
             }
             None => {
                 let runs = side.runs();
-                (vec![None; runs], vec![None; runs], vec![None; runs])
+                let absent = || (0..runs).map(|_| None).collect::<RunValues>();
+                (vec![None; runs], absent(), absent())
             }
         };
         let (base_calls, base_self, base_inclusive) = take(&mut base, base_entry);
@@ -171,7 +187,11 @@ fn compare_sides(mut base: SideRuns, mut new: SideRuns, options: &StatsOptions) 
     }
     sort_functions(&mut functions, SortKey::Inclusive);
 
-    let total_cost = MetricRuns::new(base.totals.clone(), new.totals.clone(), options);
+    let total_cost = MetricRuns::new(
+        RunValues::from(base.totals.clone()),
+        RunValues::from(new.totals.clone()),
+        options,
+    );
     let min_p = min_p_value(base.runs(), new.runs());
     let mut notes = Vec::new();
     if min_p >= options.level {
@@ -239,14 +259,14 @@ pub fn sort_functions(functions: &mut [FunctionRuns], sort: SortKey) {
 }
 
 impl MetricRuns {
-    fn new(base: Vec<Option<f64>>, new: Vec<Option<f64>>, options: &StatsOptions) -> Self {
+    fn new(base: RunValues, new: RunValues, options: &StatsOptions) -> Self {
         // A run without the function did not call it: zero time there.
         let filled =
-            |runs: &[Option<f64>]| -> Vec<f64> { runs.iter().map(|v| v.unwrap_or(0.0)).collect() };
+            |runs: &RunValues| -> Vec<f64> { runs.iter().map(|v| v.unwrap_or(0.0)).collect() };
         let (base_values, new_values) = (filled(&base), filled(&new));
-        let spread = |runs: &[Option<f64>], values: &[f64]| {
+        let spread = |runs: &RunValues, values: &[f64]| {
             runs.iter()
-                .any(Option::is_some)
+                .any(|v| v.is_some())
                 .then(|| Spread::of(values))
                 .flatten()
         };
@@ -313,7 +333,7 @@ mod tests {
     #[test]
     fn verdict_needs_both_p_and_the_minimum_effect() {
         let options = StatsOptions::default();
-        let runs = |values: &[f64]| values.iter().map(|&v| Some(v)).collect::<Vec<_>>();
+        let runs = |values: &[f64]| values.iter().map(|&v| Some(v)).collect::<RunValues>();
         // Fully separated (p = 0.0079) but only 6 µs apart: below 0.5 ms.
         let tiny = MetricRuns::new(
             runs(&[8.1e-6, 8.0e-6, 8.3e-6, 8.2e-6, 8.4e-6]),
@@ -346,7 +366,11 @@ mod tests {
             Significance::Noise
         );
         // A function absent from two base runs counts 0 there.
-        let partial = MetricRuns::new(vec![None, Some(1.0), None], vec![Some(1.0); 3], &options);
+        let partial = MetricRuns::new(
+            vec![None, Some(1.0), None].into(),
+            vec![Some(1.0); 3].into(),
+            &options,
+        );
         assert_eq!(partial.base_spread.unwrap().median, 0.0);
         assert_eq!(partial.delta, 1.0);
         assert_eq!(partial.pct, None);

@@ -9,32 +9,47 @@ use std::collections::HashMap;
 use crate::align::{self, AlignOptions};
 use crate::model::{Function, Profile};
 
+use super::RunValues;
+
 /// One function's values in every run read so far (`None`: absent from
 /// that run).
 #[derive(Default)]
 pub(super) struct EntryRuns {
     pub(super) calls: Vec<Option<u64>>,
-    pub(super) self_cost: Vec<Option<f64>>,
-    pub(super) inclusive_cost: Vec<Option<f64>>,
+    pub(super) self_cost: RunValues,
+    pub(super) inclusive_cost: RunValues,
     /// For a function the first run lacks: the function as the first run
     /// that has it recorded it, and its normalised file (for display).
     pub(super) seen_later: Option<(Function, Option<String>)>,
 }
 
 impl EntryRuns {
-    fn absent(runs: usize) -> Self {
+    /// Absent from the `runs` runs read so far, with room for `expected`
+    /// runs: vectors grown by doubling would waste up to half their size,
+    /// times three metrics, times every function.
+    fn absent(runs: usize, expected: usize) -> Self {
+        let room = runs.max(expected);
+        let mut calls = Vec::with_capacity(room);
+        calls.resize(runs, None);
+        let nones = || {
+            let mut values = RunValues::with_capacity(room);
+            for _ in 0..runs {
+                values.push(None);
+            }
+            values
+        };
         EntryRuns {
-            calls: vec![None; runs],
-            self_cost: vec![None; runs],
-            inclusive_cost: vec![None; runs],
+            calls,
+            self_cost: nones(),
+            inclusive_cost: nones(),
             seen_later: None,
         }
     }
 
     fn record(&mut self, run: usize, function: &Function) {
         self.calls[run] = function.calls;
-        self.self_cost[run] = Some(function.self_cost);
-        self.inclusive_cost[run] = Some(function.inclusive_cost);
+        self.self_cost.set(run, Some(function.self_cost));
+        self.inclusive_cost.set(run, Some(function.inclusive_cost));
     }
 }
 
@@ -51,13 +66,15 @@ pub(super) struct SideRuns {
     pub(super) paths: Vec<String>,
     pub(super) totals: Vec<Option<f64>>,
     pub(super) precisions: Vec<Option<f64>>,
+    /// How many runs the side will have, when the caller knows (0: unknown).
+    expected: usize,
 }
 
 impl SideRuns {
-    pub(super) fn new(first: Profile, opts: &AlignOptions) -> Self {
+    pub(super) fn new(first: Profile, expected: usize, opts: &AlignOptions) -> Self {
         let mut entries: Vec<EntryRuns> = Vec::with_capacity(first.functions.len());
         for function in &first.functions {
-            let mut entry = EntryRuns::absent(1);
+            let mut entry = EntryRuns::absent(1, expected);
             entry.record(0, function);
             entries.push(entry);
         }
@@ -69,6 +86,7 @@ impl SideRuns {
             paths: vec![first.meta.path.clone()],
             totals: vec![Some(first.total_cost())],
             precisions: vec![first.meta.precision],
+            expected,
             first,
         }
     }
@@ -95,7 +113,7 @@ impl SideRuns {
                     Some(&entry) => entry,
                     None => {
                         let files = files.get_or_insert_with(|| align::normalized_files(run, opts));
-                        let mut entry = EntryRuns::absent(index + 1);
+                        let mut entry = EntryRuns::absent(index + 1, self.expected);
                         entry.seen_later = Some((function.clone(), files[id].clone()));
                         self.entries.push(entry);
                         let entry = self.entries.len() - 1;

@@ -162,13 +162,80 @@ impl Spread {
     }
 }
 
+/// One metric's value in each run, `None` where the function is absent.
+/// Stored as plain numbers with NaN for "absent": half the size of a
+/// `Vec<Option<f64>>`, which counts at hundreds of runs times thousands of
+/// functions. (A NaN time read from a profile therefore reads as absent.)
+#[derive(Debug, Clone, Default)]
+pub struct RunValues(Vec<f64>);
+
+impl RunValues {
+    /// No runs, with room for `runs`.
+    pub fn with_capacity(runs: usize) -> Self {
+        RunValues(Vec::with_capacity(runs))
+    }
+
+    /// Appends one run's value.
+    pub fn push(&mut self, value: Option<f64>) {
+        self.0.push(value.unwrap_or(f64::NAN));
+    }
+
+    /// Sets run `run`'s value (the run must exist).
+    pub fn set(&mut self, run: usize, value: Option<f64>) {
+        self.0[run] = value.unwrap_or(f64::NAN);
+    }
+
+    /// Runs held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no run is held.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Run `run`'s value; `None` when absent (or past the end).
+    pub fn get(&self, run: usize) -> Option<f64> {
+        self.0.get(run).copied().filter(|v| !v.is_nan())
+    }
+
+    /// Every run's value in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<f64>> + '_ {
+        self.0.iter().map(|&v| (!v.is_nan()).then_some(v))
+    }
+
+    /// Every run's value in order, as a vector.
+    pub fn to_vec(&self) -> Vec<Option<f64>> {
+        self.iter().collect()
+    }
+}
+
+impl PartialEq for RunValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl From<Vec<Option<f64>>> for RunValues {
+    fn from(values: Vec<Option<f64>>) -> Self {
+        values.into_iter().collect()
+    }
+}
+
+impl FromIterator<Option<f64>> for RunValues {
+    fn from_iter<I: IntoIterator<Item = Option<f64>>>(values: I) -> Self {
+        RunValues(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+}
+
 /// One time metric of one function (or of the whole profile) over all runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRuns {
     /// Per base run; `None` where the function is absent from that run.
-    pub base: Vec<Option<f64>>,
+    pub base: RunValues,
     /// Per new run, likewise.
-    pub new: Vec<Option<f64>>,
+    pub new: RunValues,
     /// `None` when the function is absent from every run of that side.
     pub base_spread: Option<Spread>,
     /// The new runs' spread, likewise.

@@ -193,6 +193,7 @@ fn run_diff_runs(
     // Runs are parsed a few at a time on every core and added in order;
     // of each only its values are kept (and its Lambda measurement).
     let mut builder = stats::RunsBuilder::new(&options)?;
+    builder.expect_runs(base_paths.len(), new_paths.len());
     let mut measured: [Vec<lambda::Measured>; 2] = [Vec::new(), Vec::new()];
     for (side, paths) in [&base_paths, &new_paths].into_iter().enumerate() {
         profdiff::parallel::for_each_ordered(
