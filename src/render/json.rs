@@ -6,8 +6,8 @@ use std::io::{self, Write};
 
 use serde::ser::Error as _;
 use serde::{Serialize, Serializer};
-use serde_json::value::RawValue;
 
+use super::json_rows::{write_compact, RowsPlaceholder};
 use super::{DiffReport, ShowReport, ShowRow};
 use crate::causes;
 use crate::diff::{self, Count};
@@ -126,6 +126,79 @@ fn function_change(report: &DiffReport<'_>, f: &diff::FunctionDiff) -> wire::Fun
             .then(|| caller_changes(&f.callers, unit)),
         effect: causes::effect(f).map(effect),
         likely_noise: crate::noise::of(f).map(|noise| noise.name().to_string()),
+    }
+}
+
+/// [`wire::FunctionChange`] with its strings borrowed from the diff, for
+/// writing: copying five strings per row was a tenth of a 100k-row
+/// document's time. It serialises to the same JSON (the streamed document
+/// is compared byte for byte with the wire type's in tests/it/json_stream.rs
+/// and tests/it/parallel.rs).
+#[derive(Serialize)]
+struct FunctionChangeRef<'a> {
+    key: &'a str,
+    name: &'a str,
+    display: &'a str,
+    file: wire::Sides<&'a str>,
+    line: wire::Sides<u32>,
+    status: &'static str,
+    calls: wire::Change<i64>,
+    primitive_calls: wire::Change<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    self_time: Option<wire::Change<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inclusive_time: Option<wire::Change<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    self_cost: Option<wire::Change<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inclusive_cost: Option<wire::Change<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inclusive_min: Option<wire::Sides<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callers: Option<Vec<wire::CallerChange>>,
+    effect: Option<wire::Effect>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    likely_noise: Option<&'static str>,
+}
+
+fn function_change_ref<'a>(
+    report: &'a DiffReport<'_>,
+    f: &'a diff::FunctionDiff,
+) -> FunctionChangeRef<'a> {
+    let unit = &report.diff.unit;
+    let (self_time, self_cost) = by_unit(unit, cost_change(&f.self_cost));
+    let (inclusive_time, inclusive_cost) = by_unit(unit, cost_change(&f.inclusive_cost));
+    let side_file = |profile: &'a Profile, id: Option<usize>| {
+        id.and_then(|id| profile.functions[id].file.as_deref())
+    };
+    FunctionChangeRef {
+        key: &f.key,
+        name: &f.function(report.base, report.new).name,
+        display: &f.display,
+        file: wire::Sides {
+            base: side_file(report.base, f.base_id),
+            new: side_file(report.new, f.new_id),
+        },
+        line: wire::Sides {
+            base: f.line.base,
+            new: f.line.new,
+        },
+        status: f.status.name(),
+        calls: count_change(&f.calls),
+        primitive_calls: count_change(&f.primitive_calls),
+        self_time,
+        inclusive_time,
+        self_cost,
+        inclusive_cost,
+        inclusive_min: f.inclusive_is_range().then_some(wire::Sides {
+            base: f.inclusive_min.base,
+            new: f.inclusive_min.new,
+        }),
+        callers: report
+            .show_callers
+            .then(|| caller_changes(&f.callers, unit)),
+        effect: causes::effect(f).map(effect),
+        likely_noise: crate::noise::of(f).map(|noise| noise.name()),
     }
 }
 
@@ -289,10 +362,10 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, indent: bool) ->
         let rows = Streamed::new(diff_rows(report));
         return write_document(out, &diff_document_with(report, rows), true);
     }
-    let rows = CompactRows::new(report.rows.as_slice(), |f: &&diff::FunctionDiff| {
-        function_change(report, f)
-    });
-    write_document(out, &diff_document_with(report, Streamed::new(rows)), false)
+    let document = diff_document_with(report, RowsPlaceholder);
+    write_compact(out, &document, &report.rows, |f| {
+        function_change_ref(report, f)
+    })
 }
 
 /// Writes [`show_document`], rows streamed as for [`write_diff`].
@@ -301,10 +374,10 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, indent: bool) ->
         let rows = Streamed::new(show_rows(report));
         return write_document(out, &show_document_with(report, rows), true);
     }
-    let rows = CompactRows::new(report.rows.as_slice(), |row: &ShowRow| {
+    let document = show_document_with(report, RowsPlaceholder);
+    write_compact(out, &document, &report.rows, |row: &ShowRow| {
         show_row(report, row)
-    });
-    write_document(out, &show_document_with(report, Streamed::new(rows)), false)
+    })
 }
 
 /// Writes one JSON document and a newline through a buffer: serde_json
@@ -348,83 +421,6 @@ where
             .ok_or_else(|| S::Error::custom("a streamed sequence can be written once"))?;
         serializer.collect_seq(items)
     }
-}
-
-/// Rows of a compact document serialised on every core, a batch at a
-/// time and in order: on a 100k-row diff serialising is a quarter of the
-/// run. (An indented document cannot take rows serialised apart: they would
-/// lose their indentation, so it is written row by row.)
-struct CompactRows<'r, T, F> {
-    items: &'r [T],
-    make: F,
-    done: usize,
-    batch: std::vec::IntoIter<Box<RawValue>>,
-}
-
-/// Rows serialised per batch: enough to split among threads, little
-/// enough to hold.
-const BATCH: usize = 16 * 1024;
-
-impl<'r, T, F> CompactRows<'r, T, F> {
-    fn new(items: &'r [T], make: F) -> Self {
-        CompactRows {
-            items,
-            make,
-            done: 0,
-            batch: Vec::new().into_iter(),
-        }
-    }
-}
-
-impl<T, W, F> Iterator for CompactRows<'_, T, F>
-where
-    T: Sync,
-    W: Serialize,
-    F: Fn(&T) -> W + Sync,
-{
-    type Item = Box<RawValue>;
-
-    fn next(&mut self) -> Option<Box<RawValue>> {
-        if let Some(row) = self.batch.next() {
-            return Some(row);
-        }
-        if self.done == self.items.len() {
-            return None;
-        }
-        let end = (self.done + BATCH).min(self.items.len());
-        let mut chunk: Vec<&T> = self.items[self.done..end].iter().collect();
-        self.done = end;
-        let make = &self.make;
-        let rows = crate::parallel::map_pieces(
-            &mut chunk,
-            |_| 1,
-            |piece| {
-                piece
-                    .iter()
-                    .map(|item| {
-                        // Wire rows hold strings, numbers and options only,
-                        // which always serialise.
-                        serde_json::value::to_raw_value(&make(item)).expect("a wire row serialises")
-                    })
-                    .collect()
-            },
-        );
-        self.batch = rows.into_iter();
-        self.batch.next()
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.items.len() - self.done + self.batch.len();
-        (left, Some(left))
-    }
-}
-
-impl<T, W, F> ExactSizeIterator for CompactRows<'_, T, F>
-where
-    T: Sync,
-    W: Serialize,
-    F: Fn(&T) -> W + Sync,
-{
 }
 
 fn lambda_settings(p: &Pricing) -> wire::LambdaSettings {

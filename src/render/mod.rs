@@ -21,6 +21,7 @@ pub(crate) mod cells;
 pub mod flamegraph;
 pub mod gate;
 pub mod json;
+mod json_rows;
 pub mod lambda;
 pub mod markdown;
 pub(crate) mod notes;
