@@ -127,7 +127,14 @@ pub fn apply_policy(
             Action::Updated
         }
     };
-    // The snapshot now holds, so an earlier review file is stale.
+    // The snapshot now holds, so an earlier review file is stale, unless
+    // it is what was just checked (a profile named `S.new`).
+    if inputs
+        .iter()
+        .any(|input| crate::output::same_file(&review, input))
+    {
+        return Ok(action);
+    }
     match fs::remove_file(&review) {
         Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
         _ => {}

@@ -13,6 +13,7 @@ mod json_stream;
 mod lambda;
 mod merge;
 mod messages;
+mod outputs;
 mod parallel;
 mod pstats_fixtures;
 mod realworld;

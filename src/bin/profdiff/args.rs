@@ -94,7 +94,7 @@ Locally a mismatch also writes FILE.new for review; with CI set nothing is writt
 pub struct SnapshotArgs {
     /// The profile to snapshot or check (`-` reads stdin).
     pub profile: String,
-    /// Write a new snapshot to FILE (atomically).
+    /// Write a new snapshot to FILE (atomically; `-` writes stdout).
     #[arg(
         short,
         long,

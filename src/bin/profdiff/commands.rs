@@ -357,7 +357,12 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
             align,
             ..SnapshotOptions::default()
         };
-        snapshot::render_to(std::path::Path::new(output), &profile, &options, &inputs)?;
+        if output == "-" {
+            // As everywhere else, `-` is standard output.
+            out.write_all(snapshot::render(&profile, &options)?.as_bytes())?;
+        } else {
+            snapshot::render_to(std::path::Path::new(output), &profile, &options, &inputs)?;
+        }
         return Ok(ExitCode::SUCCESS);
     };
     let path = std::path::Path::new(check);
