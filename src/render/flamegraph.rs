@@ -262,13 +262,10 @@ fn labels(base: &Profile, new: &Profile, options: &AlignOptions) -> [Vec<String>
 }
 
 fn sanitize(label: &str) -> String {
-    let label: String = label
+    // Control characters are not allowed in the SVG's XML at all.
+    let label: String = super::escape::escape(label)
         .chars()
-        .map(|c| match c {
-            ';' => ',',
-            '\n' | '\r' | '\t' => ' ',
-            c => c,
-        })
+        .map(|c| if c == ';' { ',' } else { c })
         .collect();
     if label.trim().is_empty() {
         "?".to_string()

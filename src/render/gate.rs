@@ -66,7 +66,11 @@ pub fn write_text(
         writeln!(
             out,
             "{}",
-            paint(&format!("note: {note}"), Tone::Dim, style.color)
+            paint(
+                &format!("note: {}", super::escape::escape(&note)),
+                Tone::Dim,
+                style.color
+            )
         )?;
     }
     Ok(())

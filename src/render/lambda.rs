@@ -66,12 +66,12 @@ fn settings_line(p: &Pricing) -> String {
 }
 
 fn entry_text(entry: &Entry) -> String {
+    let display = super::escape::escape(&entry.display);
     match entry.source {
-        EntrySource::Option => format!("{} (as asked)", entry.display),
-        EntrySource::Named => format!(
-            "{} (the only function named handler or lambda_handler)",
-            entry.display
-        ),
+        EntrySource::Option => format!("{display} (as asked)"),
+        EntrySource::Named => {
+            format!("{display} (the only function named handler or lambda_handler)")
+        }
         EntrySource::Total => "none: the whole profile is one invocation".to_string(),
     }
 }
@@ -116,12 +116,12 @@ pub fn write_estimate_text(
             out,
             "INIT (per cold start): {} in {}; {} per 1M cold starts",
             ms(init.duration_ms),
-            init.module,
+            super::escape::escape(&init.module),
             money(init.cost_per_million_cold_starts)
         )?;
     }
     for note in &estimate.notes {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", super::escape::escape(note))?;
     }
     writeln!(
         out,
@@ -229,7 +229,7 @@ pub fn write_text(out: &mut dyn Write, diff: &CostDiff, style: Style) -> io::Res
     }
     for (label, estimate) in [("base", base), ("new", new)] {
         for note in &estimate.notes {
-            writeln!(out, "note: {label}: {note}")?;
+            writeln!(out, "note: {label}: {}", super::escape::escape(note))?;
         }
     }
     writeln!(

@@ -332,6 +332,7 @@ fn delta_and_pct(delta: Option<String>, pct: Option<f64>) -> String {
 /// than the longest run inside, padded when the text starts or ends with a
 /// backtick, and `|` is escaped.
 pub fn code(text: &str) -> String {
+    let text = &*super::escape::escape(text);
     let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
@@ -346,6 +347,7 @@ pub fn code(text: &str) -> String {
 /// Plain text in a table cell or paragraph: Markdown punctuation and HTML
 /// metacharacters are backslash-escaped so they show as written.
 fn escape_text(text: &str) -> String {
+    let text = super::escape::escape(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -362,7 +364,8 @@ fn escape_text(text: &str) -> String {
 
 /// Text inside HTML (`<summary>`), where Markdown is not interpreted.
 fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
+    super::escape::escape(text)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

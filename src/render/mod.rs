@@ -18,6 +18,7 @@
 
 pub(crate) mod causes;
 pub(crate) mod cells;
+pub mod escape;
 pub mod flamegraph;
 pub mod gate;
 pub mod json;

@@ -127,7 +127,7 @@ pub fn write(out: &mut dyn Write, report: &RunsReport<'_>, style: Style) -> io::
         )
     )?;
     for note in &diff.notes {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", super::escape::escape(&note.to_string()))?;
     }
     writeln!(out)?;
 
@@ -222,7 +222,7 @@ pub fn write(out: &mut dyn Write, report: &RunsReport<'_>, style: Style) -> io::
                 "  base [{}]  new [{}]  {}",
                 list(&f.calls.base),
                 list(&f.calls.new),
-                f.display
+                super::escape::escape(&f.display)
             )?;
         }
         if unstable.len() > LIMIT {

@@ -6,6 +6,8 @@ use std::io::{self, Write};
 
 use similar::TextDiff;
 
+use super::escape::escape;
+
 use crate::snapshot::CheckOutcome;
 
 use super::notes;
@@ -74,18 +76,22 @@ pub fn write_report(
         writeln!(
             out,
             "  {path}:{}: {}: expected {}, actual {}",
-            v.line, v.key, v.bound, v.actual
+            v.line,
+            escape(&v.key),
+            v.bound,
+            v.actual
         )?;
     }
     for v in &outcome.vanished {
         writeln!(
             out,
             "  {path}:{}: {}: not in the profile any more",
-            v.line, v.key
+            v.line,
+            escape(&v.key)
         )?;
     }
     for key in &outcome.appeared {
-        writeln!(out, "  {key}: new function, not in the snapshot")?;
+        writeln!(out, "  {}: new function, not in the snapshot", escape(key))?;
     }
     let calls: Vec<&str> = outcome
         .violations
@@ -95,7 +101,7 @@ pub fn write_report(
         .collect();
     let remedy = "give a tolerance (calls ≈ N ±T)";
     if let Some(note) = notes::violations(&calls, remedy, &|key| key.to_string()) {
-        writeln!(out, "  note: {note}")?;
+        writeln!(out, "  note: {}", escape(&note))?;
     }
     writeln!(out)?;
     let diff = unified_diff(outcome, path, &format!("{path} (actual)"), style.color);

@@ -34,7 +34,9 @@ impl Cell {
     /// A cell with a tone.
     pub fn new(text: impl Into<String>, tone: Tone) -> Self {
         Cell {
-            text: text.into(),
+            // Cells hold names from the profile: never raw control
+            // characters (see `escape`).
+            text: super::escape::escaped(text),
             tone,
         }
     }

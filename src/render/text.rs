@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::cells::{calls_change, cost_change, count_change, inclusive_change, ABSENT};
+use super::escape::escape;
 use super::table::{paint, Align, Cell, Style, Table, Tone};
 use super::units;
 use super::{DiffReport, ShowReport};
@@ -77,7 +78,12 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
     )?;
     for profile in [report.base, report.new] {
         for note in &profile.meta.notes {
-            writeln!(out, "note: {}: {note}", profile.meta.path)?;
+            writeln!(
+                out,
+                "note: {}: {}",
+                escape(&profile.meta.path),
+                escape(note)
+            )?;
         }
     }
     for note in diff.notes.iter().cloned().chain(super::notes::likely_noise(
@@ -85,10 +91,10 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
         &report.hints,
         &|key| key.to_string(),
     )) {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", escape(&note))?;
     }
     if let Some(note) = report.causes.and_then(|c| c.unavailable.as_deref()) {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", escape(note))?;
     }
     writeln!(out)?;
     if let Some(causes) = report.causes {
@@ -264,7 +270,7 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) ->
     writeln!(
         out,
         "{}  {}",
-        profile.meta.path,
+        escape(&profile.meta.path),
         paint(&profile_summary(profile), Tone::Dim, style.color)
     )?;
     if let (Some(calls), Some(primitive)) = (profile.total_calls(), profile.total_primitive_calls())
@@ -282,7 +288,7 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) ->
         )?;
     }
     for note in &profile.meta.notes {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", escape(note))?;
     }
     writeln!(out)?;
     let (self_label, incl_label) = if unit.is_time() {

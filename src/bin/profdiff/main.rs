@@ -46,7 +46,11 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Profdiff(error)) => {
-            eprintln!("profdiff: error: {}", message(&error));
+            // Messages quote names and input: never raw control characters.
+            eprintln!(
+                "profdiff: error: {}",
+                profdiff::render::escape::escape(&message(&error))
+            );
             ExitCode::from(2)
         }
     }
