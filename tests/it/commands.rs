@@ -310,3 +310,29 @@ fn snapshot_cli_flow() {
     let missing = profdiff(&["snapshot", AFTER, "--check", "/nonexistent/perf.snapshot"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// Two functions that a pstats dump would key alike (`fl=~` and `fl=???`
+/// both become `~`, line 0) are written once, summed, so the dump reads
+/// back; before, profdiff refused its own output ("duplicate function
+/// entry") and Python kept one of the two.
+#[test]
+fn pstats_writer_never_writes_a_key_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dup.callgrind");
+    std::fs::write(&input, "events: ns\nfl=~\nfn=f\n0 10\nfl=???\nfn=f\n0 20\n").unwrap();
+    let out = dir.path().join("dup.prof");
+    crate::run_ok(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--to",
+        "pstats",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let back = profdiff::formats::pstats::parse(&std::fs::read(&out).unwrap(), "dup.prof")
+        .expect("the dump reads back");
+    assert_eq!(back.functions.len(), 1);
+    let f = &back.functions[0];
+    assert_eq!((f.file.as_deref(), f.line, f.name.as_str()), (Some("~"), Some(0), "f"));
+    assert!((f.self_cost - 30e-9).abs() < 1e-18, "{}", f.self_cost);
+}

@@ -46,7 +46,15 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
     }
     let normalized;
     let profile = if has_duplicate_identities(profile) {
-        normalized = merge::merge(std::slice::from_ref(profile))
+        // Each function under the key it is written with, then summed: two
+        // functions written under one key (`fl=~` and `fl=???` both become
+        // `~`) would make a dict Python reads as one of them.
+        let mut keyed = profile.clone();
+        for function in &mut keyed.functions {
+            function.file = Some(written_file(function).to_string());
+            function.line = Some(function.line.unwrap_or(0));
+        }
+        normalized = merge::merge(std::slice::from_ref(&keyed))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         &normalized
     } else {
@@ -87,7 +95,7 @@ fn has_duplicate_identities(profile: &Profile) -> bool {
     let identities_repeat = !profile
         .functions
         .iter()
-        .all(|f| seen.insert((f.file.as_deref(), f.line, f.name.as_str())));
+        .all(|f| seen.insert((written_file(f), f.line.unwrap_or(0), f.name.as_str())));
     let mut pairs = std::collections::HashSet::with_capacity(profile.edges.len());
     let edges_repeat = !profile
         .edges
@@ -96,13 +104,19 @@ fn has_duplicate_identities(profile: &Profile) -> bool {
     identities_repeat || edges_repeat
 }
 
-/// `(file, line, name)`.
-fn write_key(out: &mut impl Write, function: &Function) -> io::Result<()> {
-    let file = match (&function.file, &function.object) {
+/// The file of a function's key: its file, else its object, else `~` (as
+/// cProfile writes builtins).
+fn written_file(function: &Function) -> &str {
+    match (&function.file, &function.object) {
         (Some(file), _) => file.as_str(),
         (None, Some(object)) if function.kind != FunctionKind::Builtin => object.as_str(),
         _ => "~",
-    };
+    }
+}
+
+/// `(file, line, name)`.
+fn write_key(out: &mut impl Write, function: &Function) -> io::Result<()> {
+    let file = written_file(function);
     out.write_all(b"(")?;
     out.write_all(&3i32.to_le_bytes())?;
     write_str(out, file)?;
