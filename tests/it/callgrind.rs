@@ -1101,3 +1101,28 @@ fn mutated_files_never_panic() {
         }
     }
 }
+
+/// A valgrind file cut at a line boundary parses, so the missing `totals:`
+/// line is the only sign: it is noted (as a pstats text missing its
+/// totals is). The whole file has no such note.
+#[test]
+fn truncated_valgrind_file_is_noted() {
+    let path = "fixtures/callgrind/c_default.callgrind";
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = lines[..lines.len() / 2].join("\n") + "\n";
+    let note = "no `totals:` line";
+    let whole = profdiff::input::parse(text.as_bytes(), path, profdiff::Format::Callgrind).unwrap();
+    assert!(
+        !whole.meta.notes.iter().any(|n| n.contains(note)),
+        "{:?}",
+        whole.meta.notes
+    );
+    let half = profdiff::input::parse(cut.as_bytes(), "cut", profdiff::Format::Callgrind).unwrap();
+    assert!(
+        half.meta.notes.iter().any(|n| n.contains(note)),
+        "{:?}",
+        half.meta.notes
+    );
+}

@@ -333,6 +333,9 @@ fn pstats_writer_never_writes_a_key_twice() {
         .expect("the dump reads back");
     assert_eq!(back.functions.len(), 1);
     let f = &back.functions[0];
-    assert_eq!((f.file.as_deref(), f.line, f.name.as_str()), (Some("~"), Some(0), "f"));
+    assert_eq!(
+        (f.file.as_deref(), f.line, f.name.as_str()),
+        (Some("~"), Some(0), "f")
+    );
     assert!((f.self_cost - 30e-9).abs() < 1e-18, "{}", f.self_cost);
 }

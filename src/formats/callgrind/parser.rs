@@ -842,6 +842,20 @@ impl<'o> Parser<'o> {
                 self.parts
             ));
         }
+        // Callgrind and profdiff end every dump with `totals:`; without it
+        // the file was most likely cut short (at a line boundary, so
+        // nothing else shows it).
+        let ends_with_totals = self
+            .creator
+            .as_deref()
+            .is_some_and(|c| c.starts_with("callgrind") || c.starts_with("profdiff"));
+        if ends_with_totals && self.totals.is_none() {
+            notes.push(format!(
+                "no `totals:` line, which {} writes at the end of every dump: the file may \
+                 be cut short, and then its numbers are incomplete",
+                self.creator.as_deref().unwrap_or_default()
+            ));
+        }
         if let Some(totals) = self.totals {
             let sum = self_cost_sum;
             if sum != totals {
