@@ -155,11 +155,13 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Profile> {
                     ),
                 });
             }
-            return parsed.map_err(|error| Error::Parse {
-                path: name.to_string(),
-                format: entry.name,
-                error,
-            });
+            return parsed
+                .map_err(|error| Error::Parse {
+                    path: name.to_string(),
+                    format: entry.name,
+                    error,
+                })
+                .and_then(|profile| sane(profile, name));
         }
     }
     (&mut reader)
@@ -380,11 +382,77 @@ pub fn parse_with(
     options: &LoadOptions,
 ) -> Result<Profile> {
     let entry = format.entry();
-    (entry.parse)(bytes, path, &options.for_format(entry)).map_err(|error| Error::Parse {
+    (entry.parse)(bytes, path, &options.for_format(entry))
+        .map_err(|error| Error::Parse {
+            path: path.to_string(),
+            format: entry.name,
+            error,
+        })
+        .and_then(|profile| sane(profile, path))
+}
+
+/// The largest cost a function may have: 10⁹ seconds (32 years) of time,
+/// or 2⁶³ of a count. Anything above is not a measurement, and sums of such
+/// values overflow to infinity or saturate.
+fn largest_cost(profile: &Profile) -> f64 {
+    if profile.meta.unit.is_time() {
+        1e9
+    } else {
+        9.2e18
+    }
+}
+
+/// Refuses a profile whose numbers cannot be a measurement: not finite
+/// (NaN, infinity) or absurdly large; reports
+/// would otherwise print `inf` and `NaN%`. Names the function.
+fn sane(profile: Profile, path: &str) -> Result<Profile> {
+    let largest = largest_cost(&profile);
+    let bad = |value: f64| !value.is_finite() || value.abs() > largest;
+    let refuse = |what: String, value: f64| {
+        Error::Input {
         path: path.to_string(),
-        format: entry.name,
-        error,
-    })
+        message: format!(
+            "{what} is {value}, which no profile measures (the largest accepted is {largest:e} {}); \
+             refusing the file",
+            profile.meta.unit
+        ),
+    }
+    };
+    for function in &profile.functions {
+        for (metric, value) in [
+            ("self cost", function.self_cost),
+            ("inclusive cost", function.inclusive_cost),
+            (
+                "inclusive lower bound",
+                function.inclusive_min.unwrap_or(0.0),
+            ),
+        ] {
+            if bad(value) {
+                let name = crate::render::escape::escape(&function.name).into_owned();
+                return Err(refuse(format!("the {metric} of {name}"), value));
+            }
+        }
+    }
+    for edge in &profile.edges {
+        for value in [edge.self_cost(), edge.inclusive_cost()]
+            .into_iter()
+            .flatten()
+        {
+            if bad(value) {
+                return Err(refuse("a call edge's cost".to_string(), value));
+            }
+        }
+    }
+    for stack in &profile.stacks {
+        if bad(stack.cost) {
+            return Err(refuse("a stack's cost".to_string(), stack.cost));
+        }
+    }
+    let total = profile.total_cost();
+    if bad(total) {
+        return Err(refuse("the total cost".to_string(), total));
+    }
+    Ok(profile)
 }
 
 /// Names the format of `bytes`, or explains what was tried.

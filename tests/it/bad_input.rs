@@ -192,3 +192,52 @@ fn usage_errors_exit_2() {
         assert!(!stderr(&output).is_empty());
     }
 }
+
+/// Times of 1e308 used to be accepted and their totals printed as `inf`
+/// and `NaN%`; NaN and infinity likewise. They are refused, naming the
+/// function; a callgrind count near 2⁶⁴ (whose sums saturate) too.
+#[test]
+fn non_finite_and_absurd_numbers_are_refused() {
+    use profdiff::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+    let dir = tempfile::tempdir().unwrap();
+    for (value, shown) in [(1e308, "1e308"), (f64::NAN, "NaN"), (f64::INFINITY, "inf")] {
+        let mut profile = Profile::new(ProfileMeta {
+            path: "x".into(),
+            format: Format::Pstats,
+            unit: Unit::Seconds,
+            precision: None,
+            producer: Some("cProfile".into()),
+            notes: Vec::new(),
+        });
+        let mut f = Function::new("huge", FunctionKind::Source);
+        f.file = Some("a.py".into());
+        f.line = Some(1);
+        f.calls = Some(1);
+        f.self_cost = value;
+        f.inclusive_cost = value;
+        profile.functions.push(f);
+        let mut bytes = Vec::new();
+        profdiff::formats::pstats::write(&profile, &mut bytes).unwrap();
+        let path = dir.path().join("huge.prof");
+        std::fs::write(&path, bytes).unwrap();
+        let output = crate::profdiff(&["show", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{shown}");
+        let message = crate::stderr(&output);
+        assert!(message.contains("huge.prof"), "{message}");
+        // The pstats reader itself refuses NaN and infinity at their byte;
+        // the check after parsing catches the finite but absurd.
+        let named =
+            message.contains("self cost of huge") || message.contains(&format!("tt is {shown}"));
+        assert!(named, "{message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    let path = dir.path().join("huge.callgrind");
+    std::fs::write(&path, "events: Ir\nfl=a.c\nfn=f\n1 18446744073709551615\n").unwrap();
+    let output = crate::profdiff(&["show", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        crate::stderr(&output).contains("self cost of f"),
+        "{}",
+        crate::stderr(&output)
+    );
+}
