@@ -138,3 +138,39 @@ fn names_numbers_and_zero_deltas_read_cleanly() {
         .count();
     assert!(zero_deltas > 1000, "{zero_deltas} rows with a 0 delta");
 }
+
+/// speedscope errors speak the schema's words, not Rust's (`expected struct
+/// Event`), and quote at most a short piece of the input: an 85 KB file
+/// used to produce a 25 KB error line.
+#[test]
+fn speedscope_errors_name_no_rust_types_and_cap_quotes() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = r#"{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{"frames":[{"name":"a"}]},"profiles":[{"type":"#;
+    let typed = dir.path().join("typed.speedscope.json");
+    std::fs::write(
+        &typed,
+        format!(r#"{head}"evented","name":"x","unit":"seconds","startValue":0,"endValue":1,"events":[5]}}]}}"#),
+    )
+    .unwrap();
+    let output = crate::profdiff(&["show", typed.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = crate::stderr(&output);
+    assert!(!message.contains("struct"), "{message}");
+    assert!(
+        message.contains("expected a speedscope object: Event"),
+        "{message}"
+    );
+
+    let long = dir.path().join("long.speedscope.json");
+    let weight = "x".repeat(30_000);
+    std::fs::write(
+        &long,
+        format!(r#"{head}"sampled","name":"x","unit":"seconds","startValue":0,"endValue":1,"samples":[[0]],"weights":["{weight}"]}}]}}"#),
+    )
+    .unwrap();
+    let output = crate::profdiff(&["show", long.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = crate::stderr(&output);
+    assert!(message.len() < 400, "{} bytes: {message}", message.len());
+    assert!(message.contains("long.speedscope.json"), "{message}");
+}

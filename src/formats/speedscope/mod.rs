@@ -268,13 +268,60 @@ fn json_error(text: &[u8], base: usize, error: &serde_json::Error) -> ParseError
         Some(at) if error.line() > 0 => &full[..at],
         _ => &full,
     };
+    let message = readable(message);
     let message = if error.is_eof() {
         format!("{message} (the file is truncated)")
     } else {
-        message.to_string()
+        message
     };
     ParseError::at_byte(offset as u64, message)
 }
+
+/// serde's wording for a reader of speedscope files: its Rust type names
+/// (`expected struct Event`) become the schema's (`expected a speedscope
+/// Event object`), and a quoted piece of the input longer than
+/// [`QUOTE_LIMIT`] characters is cut (one message quoted a 25 KB string).
+fn readable(message: &str) -> String {
+    let message = message
+        .replace("expected struct ", "expected a speedscope object: ")
+        .replace("expected enum ", "expected a speedscope value: ");
+    let mut out = String::with_capacity(message.len().min(4 * QUOTE_LIMIT));
+    let mut quoted = 0usize;
+    let mut cut = false;
+    let mut open: Option<char> = None;
+    for c in message.chars() {
+        match open {
+            Some(close) if c == close => {
+                if cut {
+                    out.push('…');
+                }
+                out.push(c);
+                (open, quoted, cut) = (None, 0, false);
+            }
+            Some(_) => {
+                quoted += 1;
+                if quoted <= QUOTE_LIMIT {
+                    out.push(c);
+                } else {
+                    cut = true;
+                }
+            }
+            None => {
+                if c == '"' || c == '`' {
+                    open = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    if cut {
+        out.push('…');
+    }
+    out
+}
+
+/// Characters of a quoted piece of input kept in a message.
+const QUOTE_LIMIT: usize = 60;
 
 fn line_column_offset(text: &[u8], line: usize, column: usize) -> usize {
     let mut start = 0;
