@@ -9,6 +9,7 @@ mod conventions;
 mod formats;
 mod gate;
 mod hash_seed;
+mod hostile_inputs;
 mod hostile_names;
 mod json_stream;
 mod lambda;

@@ -1,0 +1,144 @@
+//! Hostile inputs: every one ends in exit 0 or a clean exit 2 naming the
+//! file, never a panic, a crash or a hang. (Marshal nesting, claimed
+//! lengths and truncation are in bad_input.rs; names that would drive a
+//! terminal in hostile_names.rs.)
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::{profdiff, stderr};
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Runs `show` on `path`: exit 0, or exit 2 with the file named and no
+/// panic.
+fn survives(path: &str) -> i32 {
+    let output = profdiff(&["show", path, "--top", "3", "--color", "never"]);
+    let code = output.status.code().expect("killed by a signal");
+    let message = stderr(&output);
+    assert!(!message.contains("panicked"), "{path}: {message}");
+    match code {
+        0 => {}
+        2 => {
+            let name = Path::new(path).file_name().unwrap().to_str().unwrap();
+            assert!(message.contains(name), "{path}: {message}");
+        }
+        other => panic!("{path}: exit {other}: {message}"),
+    }
+    code
+}
+
+#[test]
+fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let depth = 200_000;
+    let mut text = String::from(
+        r#"{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{"frames":"#,
+    );
+    text.push_str(&"[".repeat(depth));
+    text.push_str(&"]".repeat(depth));
+    text.push_str("}}");
+    let path = write(dir.path(), "deep.speedscope.json", text.as_bytes());
+    assert_eq!(survives(&path), 2);
+}
+
+#[test]
+fn a_gzip_bomb_of_zeros_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // 64 MiB of zero bytes in about 64 KB.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bytes = gz.finish().unwrap();
+    assert!(bytes.len() < 1 << 20);
+    let path = write(dir.path(), "bomb.prof.gz", &bytes);
+    assert_eq!(survives(&path), 2);
+}
+
+#[test]
+fn dangling_references_in_callgrind_names_and_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        // A compressed name used before (and without) its definition.
+        ("undefined.callgrind", "events: Ir\nfl=(1)\nfn=(7)\n1 5\n"),
+        // A call line with no callee.
+        (
+            "no_callee.callgrind",
+            "events: Ir\nfl=a.c\nfn=f\ncalls=3 1\n1 9\n",
+        ),
+        // A callee that is never defined as a function.
+        (
+            "ghost_callee.callgrind",
+            "events: Ir\nfl=a.c\nfn=f\ncfn=(9)\ncalls=1 1\n1 4\n",
+        ),
+        // A position line with more costs than events.
+        (
+            "too_many.callgrind",
+            "events: Ir\nfl=a.c\nfn=f\n1 1 2 3 4 5\n",
+        ),
+    ] {
+        survives(&write(dir.path(), name, text.as_bytes()));
+    }
+}
+
+#[test]
+fn control_bytes_and_invalid_utf8_in_text_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        (
+            "ctl.folded",
+            &b"main;\x1b[2J\x07;f 3\nmain;\xff\xfe 2\n"[..],
+        ),
+        (
+            "ctl.callgrind",
+            &b"events: Ir\nfl=\x1b]0;x\x07.c\nfn=\xff\n1 5\n"[..],
+        ),
+        ("nul.folded", &b"main;f\0g 1\n"[..]),
+    ] {
+        let path = write(dir.path(), name, bytes);
+        let output = profdiff(&["show", &path, "--color", "never"]);
+        assert!(matches!(output.status.code(), Some(0 | 2)), "{name}");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned() + &stderr(&output);
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07'),
+            "{name}: {text:?}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_read_as_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("profile.pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let bytes = std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed/before.prof"),
+            )
+            .unwrap();
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .unwrap()
+                .write_all(&bytes)
+                .unwrap();
+        })
+    };
+    let output = profdiff(&["show", fifo.to_str().unwrap(), "--include", "create_client"]);
+    writer.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("create_client"));
+}
