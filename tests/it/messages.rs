@@ -174,3 +174,45 @@ fn speedscope_errors_name_no_rust_types_and_cap_quotes() {
     assert!(message.len() < 400, "{} bytes: {message}", message.len());
     assert!(message.contains("long.speedscope.json"), "{message}");
 }
+
+/// A file name that is not UTF-8 is a file like any other: as an argument
+/// and inside a runs or merge directory (it used to be refused without
+/// naming the argument, and "not found" inside a directory).
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_are_read() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    let odd = runs.join(OsStr::from_bytes(b"run\xff.prof"));
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed/before.prof"),
+        &odd,
+    )
+    .unwrap();
+    let run = |args: &[&OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_profdiff"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = run(&[
+        OsStr::new("show"),
+        odd.as_os_str(),
+        OsStr::new("--include"),
+        OsStr::new("create_client"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("create_client"));
+    let merged = dir.path().join("merged.prof");
+    let output = run(&[
+        OsStr::new("merge"),
+        runs.as_os_str(),
+        OsStr::new("-o"),
+        merged.as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    assert!(merged.exists());
+}

@@ -4,6 +4,8 @@
 use std::io::{self, IsTerminal};
 use std::sync::LazyLock;
 
+use std::path::PathBuf;
+
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -93,7 +95,7 @@ Locally a mismatch also writes FILE.new for review; with CI set nothing is writt
 #[derive(Args, Debug)]
 pub struct SnapshotArgs {
     /// The profile to snapshot or check (`-` reads stdin).
-    pub profile: String,
+    pub profile: PathBuf,
     /// Write a new snapshot to FILE (atomically; `-` writes stdout).
     #[arg(
         short,
@@ -102,10 +104,10 @@ pub struct SnapshotArgs {
         required_unless_present = "check",
         conflicts_with = "check"
     )]
-    pub output: Option<String>,
+    pub output: Option<PathBuf>,
     /// Check the profile against the snapshot FILE.
     #[arg(long, value_name = "FILE")]
-    pub check: Option<String>,
+    pub check: Option<PathBuf>,
     /// With --check: rewrite FILE with the profile's numbers (bounds that
     /// still hold are kept).
     #[arg(long, requires = "check")]
@@ -137,10 +139,10 @@ pub struct SnapshotArgs {
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
     /// The profile to convert (`-` reads stdin).
-    pub profile: String,
+    pub profile: PathBuf,
     /// Output file (`-` writes stdout). Written atomically; never an input.
     #[arg(short, long, value_name = "FILE")]
-    pub output: String,
+    pub output: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ToArg::Callgrind)]
     pub to: ToArg,
@@ -159,10 +161,10 @@ pub enum ToArg {
 pub struct MergeArgs {
     /// Profiles to add up (files, or directories of them).
     #[arg(required = true, num_args = 1..)]
-    pub profiles: Vec<String>,
+    pub profiles: Vec<PathBuf>,
     /// Output file (`-` writes stdout). Written atomically; never an input.
     #[arg(short, long, value_name = "FILE")]
-    pub output: String,
+    pub output: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ToArg::Pstats)]
     pub to: ToArg,
@@ -239,17 +241,17 @@ impl InputArgs {
 pub struct DiffArgs {
     /// The profile before the change (`-` reads stdin).
     #[arg(required_unless_present = "base_runs", conflicts_with = "base_runs")]
-    pub base: Option<String>,
+    pub base: Option<PathBuf>,
     /// The profile after the change (`-` reads stdin).
     #[arg(required_unless_present = "new_runs", conflicts_with = "new_runs")]
-    pub new: Option<String>,
+    pub new: Option<PathBuf>,
     /// Several runs of the base (files, or a directory of them): compare
     /// medians and test each time change for significance.
     #[arg(long = "base", value_name = "PROFILE", num_args = 1.., requires = "new_runs")]
-    pub base_runs: Vec<String>,
+    pub base_runs: Vec<PathBuf>,
     /// Several runs of the new version (files, or a directory of them).
     #[arg(long = "new", value_name = "PROFILE", num_args = 1.., requires = "base_runs")]
-    pub new_runs: Vec<String>,
+    pub new_runs: Vec<PathBuf>,
     /// With several runs: significance level of the Mann–Whitney U test.
     #[arg(long, value_name = "ALPHA", default_value_t = 0.05)]
     pub level: f64,
@@ -330,7 +332,7 @@ pub struct GateArgs {
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     /// The profile to show (`-` reads stdin).
-    pub profile: String,
+    pub profile: PathBuf,
     #[command(flatten)]
     pub lambda: LambdaArgs,
     #[command(flatten)]
@@ -371,7 +373,7 @@ pub struct ViewArgs {
     pub pretty: bool,
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<String>,
+    pub output: Option<PathBuf>,
 }
 
 /// AWS Lambda cost estimate (`--lambda-memory` and friends).
@@ -502,7 +504,7 @@ pub struct View {
     pub align: AlignOptions,
     pub style: Style,
     pub color_choice: ColorArg,
-    pub output: Option<String>,
+    pub output: Option<PathBuf>,
 }
 
 /// Colour on a terminal unless NO_COLOR is set, or as forced.

@@ -1,7 +1,7 @@
 //! One function per subcommand: load, compute with the library, render.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use profdiff::align::AlignOptions;
@@ -49,13 +49,13 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let (Some(base_path), Some(new_path)) = (args.base.as_deref(), args.new.as_deref()) else {
         return Err(Error::Usage("diff needs BASE and NEW, or --base … --new …".into()).into());
     };
-    if base_path == "-" && new_path == "-" {
+    if base_path.as_os_str() == "-" && new_path.as_os_str() == "-" {
         return Err(Error::Usage("only one of BASE and NEW can be `-` (stdin)".into()).into());
     }
     for path in [base_path, new_path] {
-        if path != "-" && std::path::Path::new(path).is_dir() {
+        if path.as_os_str() != "-" && path.is_dir() {
             return Err(Error::Input {
-                path: path.to_string(),
+                path: path.display().to_string(),
                 message: "is a directory, expected a profile file; to compare several runs \
                           per side, give them with --base FILE|DIR … --new FILE|DIR …"
                     .to_string(),
@@ -65,8 +65,8 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     }
     // The two sides parse at once; the base's error, if any, is reported.
     let (base, new) = profdiff::parallel::join(
-        || input::load(Path::new(base_path), &load),
-        || input::load(Path::new(new_path), &load),
+        || input::load(base_path, &load),
+        || input::load(new_path, &load),
     );
     let (mut base, new) = (base?, new?);
     if args.normalize {
@@ -230,10 +230,10 @@ fn run_diff_runs(
         }
         None => None,
     };
-    let inputs: Vec<&str> = base_paths
+    let inputs: Vec<&Path> = base_paths
         .iter()
         .chain(&new_paths)
-        .map(String::as_str)
+        .map(PathBuf::as_path)
         .collect();
     let mut report = RunsReport::new(&result, view.top);
     report.hints = hints();
@@ -249,17 +249,15 @@ fn run_diff_runs(
 /// Writes to `destination` atomically (refusing to overwrite an input), or to
 /// stdout when there is none or it is `-`.
 fn emit(
-    destination: Option<&str>,
-    inputs: &[&str],
+    destination: Option<&Path>,
+    inputs: &[&Path],
     stdout: &mut dyn Write,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Failure> {
     match destination {
-        None | Some("-") => Ok(render(stdout)?),
-        Some(path) => {
-            let inputs: Vec<&Path> = inputs.iter().map(Path::new).collect();
-            Ok(output::write_atomically(Path::new(path), &inputs, render)?)
-        }
+        None => Ok(render(stdout)?),
+        Some(path) if path.as_os_str() == "-" => Ok(render(stdout)?),
+        Some(path) => Ok(output::write_atomically(path, inputs, render)?),
     }
 }
 
@@ -268,7 +266,7 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
         return Err(Error::Usage("show supports --format text and json".into()).into());
     }
-    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
+    let profile = input::load(&args.profile, &args.input.resolve()?)?;
     let cost = args
         .lambda
         .resolve(&view.align)
@@ -278,19 +276,22 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     report.hints = hints();
     report.lambda = cost.as_ref();
     let report = Report::from(report);
-    emit(view.output.as_deref(), &[args.profile.as_str()], out, |w| {
-        render::write(&report, view.format, w, view.style)
-    })?;
+    emit(
+        view.output.as_deref(),
+        &[args.profile.as_path()],
+        out,
+        |w| render::write(&report, view.format, w, view.style),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn run_convert(args: &ConvertArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
-    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
+    let profile = input::load(&args.profile, &args.input.resolve()?)?;
     write_profile(
         &profile,
         args.to,
         &args.output,
-        &[args.profile.as_str()],
+        &[args.profile.as_path()],
         out,
     )
 }
@@ -308,15 +309,15 @@ pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<ExitCode, Fail
         |profile| merger.add(profile?),
     )?;
     let merged = merger.finish()?;
-    let inputs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     write_profile(&merged, args.to, &args.output, &inputs, out)
 }
 
 fn write_profile(
     profile: &profdiff::Profile,
     to: ToArg,
-    destination: &str,
-    inputs: &[&str],
+    destination: &Path,
+    inputs: &[&Path],
     out: &mut dyn Write,
 ) -> Result<ExitCode, Failure> {
     if matches!(to, ToArg::Pstats) && !profile.meta.unit.is_time() {
@@ -341,12 +342,11 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
         .map(snapshot::CallsTolerance::parse)
         .transpose()
         .map_err(|e| Error::Usage(format!("--calls-tolerance: {e}")))?;
-    let profile = input::load(Path::new(&args.profile), &args.input.resolve()?)?;
+    let profile = input::load(&args.profile, &args.input.resolve()?)?;
     let align = AlignOptions {
         strip_prefixes: args.strip_prefix.clone(),
     };
-    let profile_path = std::path::Path::new(&args.profile);
-    let inputs = [profile_path];
+    let inputs = [args.profile.as_path()];
     let Some(check) = &args.check else {
         let output = args.output.as_deref().expect("clap requires -o or --check");
         let options = SnapshotOptions {
@@ -361,14 +361,14 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
             // As everywhere else, `-` is standard output.
             out.write_all(snapshot::render(&profile, &options)?.as_bytes())?;
         } else {
-            snapshot::render_to(std::path::Path::new(output), &profile, &options, &inputs)?;
+            snapshot::render_to(output, &profile, &options, &inputs)?;
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let path = std::path::Path::new(check);
+    let path = check.as_path();
     if !path.exists() {
         return Err(Error::Input {
-            path: check.clone(),
+            path: check.display().to_string(),
             message: "no such snapshot; create it with `profdiff snapshot PROFILE -o FILE`".into(),
         }
         .into());
@@ -384,12 +384,12 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
         Mode::Check
     };
     if !outcome.is_ok() && mode == Mode::Check {
-        render::snapshot::write_report(out, &outcome, check, style)?;
+        render::snapshot::write_report(out, &outcome, &check.display().to_string(), style)?;
     }
     out.flush()?;
     let action = snapshot::apply_policy(path, &outcome, mode, snapshot::is_ci(), &inputs).map_err(
         |source| Error::Io {
-            path: check.clone(),
+            path: check.display().to_string(),
             source,
         },
     )?;

@@ -2,6 +2,7 @@
 //! profiles in its tree, in natural order.
 
 use std::io;
+use std::path::{Path, PathBuf};
 
 use profdiff::{Error, Result};
 
@@ -9,31 +10,48 @@ use profdiff::{Error, Result};
 /// its tree (hidden files and directories skipped, symbolic links to
 /// directories not followed), in natural order of their paths so `run2`
 /// comes before `run10`; anything else is kept as given (`-` included).
-pub fn expand_run_paths(args: &[String]) -> Result<Vec<String>> {
+pub fn expand_run_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for arg in args {
-        let path = std::path::Path::new(arg);
-        if arg == "-" || !path.is_dir() {
+        if arg.as_os_str() == "-" || !arg.is_dir() {
             paths.push(arg.clone());
             continue;
         }
         let mut files = Vec::new();
-        collect_files(path, &mut files)?;
+        collect_files(arg, &mut files)?;
         if files.is_empty() {
             return Err(Error::Input {
-                path: arg.clone(),
+                path: arg.display().to_string(),
                 message: "directory holds no profiles".to_string(),
             });
         }
-        files.sort_by(|a, b| natural_cmp(a, b));
+        // Sorted by the names as shown; the paths themselves are kept as
+        // the system gave them (a name need not be UTF-8).
+        files.sort_by_cached_key(|path| NaturalKey(path.to_string_lossy().into_owned()));
         paths.extend(files);
     }
     Ok(paths)
 }
 
+/// A name ordered by [`natural_cmp`].
+#[derive(PartialEq, Eq)]
+struct NaturalKey(String);
+
+impl PartialOrd for NaturalKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for NaturalKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        natural_cmp(&self.0, &other.0)
+    }
+}
+
 /// Every file under `dir`, depth first. Directories are walked with an
 /// explicit stack, so a deep tree cannot overflow ours.
-fn collect_files(dir: &std::path::Path, files: &mut Vec<String>) -> Result<()> {
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let io_error = |source: io::Error| Error::Io {
@@ -52,7 +70,7 @@ fn collect_files(dir: &std::path::Path, files: &mut Vec<String>) -> Result<()> {
             if kind.is_dir() {
                 pending.push(path);
             } else if path.is_file() {
-                files.push(path.to_string_lossy().into_owned());
+                files.push(path);
             }
         }
     }
@@ -109,8 +127,12 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(dir.path().join("day10"), dir.path().join("link")).unwrap();
         let arg = dir.path().to_string_lossy().into_owned();
-        let paths = expand_run_paths(&[arg.clone(), "other.prof".into()]).unwrap();
-        let names: Vec<&str> = paths
+        let paths = expand_run_paths(&[dir.path().into(), "other.prof".into()]).unwrap();
+        let shown: Vec<String> = paths
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let names: Vec<&str> = shown
             .iter()
             .map(|p| p.strip_prefix(arg.as_str()).unwrap_or(p))
             .collect();
@@ -126,7 +148,7 @@ mod tests {
             ]
         );
         let empty = tempfile::tempdir().unwrap();
-        let error = expand_run_paths(&[empty.path().to_string_lossy().into_owned()])
+        let error = expand_run_paths(&[empty.path().into()])
             .unwrap_err()
             .to_string();
         assert!(error.contains("directory holds no profiles"), "{error}");
