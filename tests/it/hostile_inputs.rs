@@ -142,3 +142,54 @@ fn a_fifo_is_read_as_an_input() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("create_client"));
 }
+
+fn zero_bomb(dir: &Path) -> String {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&zeros).unwrap();
+    }
+    write(dir, "bomb.prof.gz", &gz.finish().unwrap())
+}
+
+/// Over the memory budget, profdiff stops with exit 2 naming the input,
+/// instead of growing until the system kills it.
+#[test]
+fn the_memory_budget_ends_a_read_with_exit_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = zero_bomb(dir.path());
+    let output = profdiff(&["show", &bomb, "--max-memory", "32M"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("bomb.prof.gz"), "{message}");
+    assert!(message.contains("budget of 33554432 bytes"), "{message}");
+    assert!(message.contains("--max-memory"), "{message}");
+    // A bad size is a usage error.
+    let output = profdiff(&["show", &bomb, "--max-memory", "lots"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a size"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// When the system refuses memory (here an address-space limit), the
+/// result is the same exit 2 naming the file, not an abort (exit 134).
+#[cfg(unix)]
+#[test]
+fn an_allocation_the_system_refuses_is_exit_2_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = zero_bomb(dir.path());
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 60000 && exec \"$0\" show \"$1\" --max-memory none")
+        .arg(env!("CARGO_BIN_EXE_profdiff"))
+        .arg(&bomb)
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("bomb.prof.gz"), "{message}");
+    assert!(message.contains("out of memory"), "{message}");
+}

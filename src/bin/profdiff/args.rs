@@ -50,6 +50,11 @@ Exit codes: 0 success, 1 regression or snapshot mismatch, 2 usage or input error
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Memory budget: rather than use more, profdiff stops with exit code 2
+    /// naming the input (e.g. 512M, 4G; `none` for no budget) [default:
+    /// three quarters of the machine's memory]
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::memory::parse_budget)]
+    pub max_memory: Option<crate::memory::Budget>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -65,8 +65,8 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     }
     // The two sides parse at once; the base's error, if any, is reported.
     let (base, new) = profdiff::parallel::join(
-        || input::load(base_path, &load),
-        || input::load(new_path, &load),
+        || read_input(base_path, &load),
+        || read_input(new_path, &load),
     );
     let (mut base, new) = (base?, new?);
     if args.normalize {
@@ -198,7 +198,7 @@ fn run_diff_runs(
     for (side, paths) in [&base_paths, &new_paths].into_iter().enumerate() {
         profdiff::parallel::for_each_ordered(
             paths,
-            |path| input::load(path.as_ref(), load),
+            |path| read_input(path, load),
             |run| -> Result<(), Error> {
                 let run = run?;
                 if let Some(options) = lambda_options {
@@ -246,6 +246,11 @@ fn run_diff_runs(
     finish_gate(verdict.as_ref(), view, out)
 }
 
+/// Reads one input, named as being read should memory run out.
+fn read_input(path: &Path, options: &input::LoadOptions) -> Result<profdiff::Profile, Error> {
+    crate::memory::reading(path, || input::load(path, options))
+}
+
 /// Writes to `destination` atomically (refusing to overwrite an input), or to
 /// stdout when there is none or it is `-`.
 fn emit(
@@ -266,7 +271,7 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
         return Err(Error::Usage("show supports --format text and json".into()).into());
     }
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = read_input(&args.profile, &args.input.resolve()?)?;
     let cost = args
         .lambda
         .resolve(&view.align)
@@ -286,7 +291,7 @@ pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
 }
 
 pub fn run_convert(args: &ConvertArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = read_input(&args.profile, &args.input.resolve()?)?;
     write_profile(
         &profile,
         args.to,
@@ -305,7 +310,7 @@ pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<ExitCode, Fail
     let mut merger = merge::Merger::new();
     profdiff::parallel::for_each_ordered(
         &paths,
-        |path| input::load(Path::new(path), &load),
+        |path| read_input(path, &load),
         |profile| merger.add(profile?),
     )?;
     let merged = merger.finish()?;
@@ -342,7 +347,7 @@ pub fn run_snapshot(args: &SnapshotArgs, out: &mut dyn Write) -> Result<ExitCode
         .map(snapshot::CallsTolerance::parse)
         .transpose()
         .map_err(|e| Error::Usage(format!("--calls-tolerance: {e}")))?;
-    let profile = input::load(&args.profile, &args.input.resolve()?)?;
+    let profile = read_input(&args.profile, &args.input.resolve()?)?;
     let align = AlignOptions {
         strip_prefixes: args.strip_prefix.clone(),
     };

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod memory;
 mod paths;
 mod values;
 
@@ -14,6 +15,9 @@ use clap::Parser;
 
 use args::{Cli, Command};
 use profdiff::{Error, Remedy};
+
+#[global_allocator]
+static ALLOCATOR: memory::Budgeted = memory::Budgeted;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -28,6 +32,10 @@ fn main() -> ExitCode {
             };
         }
     };
+    memory::set_limit(match cli.max_memory {
+        Some(memory::Budget(bytes)) => bytes,
+        None => memory::default_limit(),
+    });
     let mut stdout = stdout_writer();
     let result = match &cli.command {
         Command::Diff(args) => commands::run_diff(args, &mut stdout),
