@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::model::Profile;
 
 use super::grammar::{parse_band, parse_clauses, split_key, Clause};
-use super::render::format_line;
+use super::render::{band_line, format_line};
 use super::{
     Band, CallsTolerance, SnapshotError, BAND_PREFIX, CALLS_TOLERANCE_PREFIX, EXCLUDE_PREFIX,
     FORMAT_PREFIX, INCLUDE_PREFIX, VERSION, VERSION_LINE,
@@ -28,6 +28,8 @@ pub(super) struct Entry {
 #[derive(Debug, Clone)]
 enum HeaderLine {
     Format,
+    /// The `# band:` line as written.
+    Band(String),
     Other(String),
 }
 
@@ -54,6 +56,20 @@ impl Parsed {
             .iter()
             .map(|line| match line {
                 HeaderLine::Format => format_line(profile),
+                // A noise floor is in the snapshot's unit: for a profile in
+                // another unit the band keeps its width and gets that
+                // unit's default floor, so the proposed text reads back.
+                HeaderLine::Band(text) if profile.meta.unit.name() == self.unit => text.clone(),
+                HeaderLine::Band(text) => match &self.band {
+                    Some(band) => band_line(
+                        &Band {
+                            pct: band.pct,
+                            floor: crate::gate::default_noise_floor(&profile.meta.unit),
+                        },
+                        profile.meta.unit.is_time(),
+                    ),
+                    None => text.clone(),
+                },
                 HeaderLine::Other(text) => text.clone(),
             })
             .collect()
@@ -142,6 +158,8 @@ pub(super) fn parse(text: &str) -> std::result::Result<Parsed, SnapshotError> {
                 return Err(SnapshotError::new(number, "a second `# band:` line"));
             }
             band_text = Some((number, rest));
+            parsed.header.push(HeaderLine::Band(line.to_string()));
+            continue;
         } else if let Some(rest) = line.strip_prefix(CALLS_TOLERANCE_PREFIX) {
             if parsed.calls_tolerance.is_some() {
                 return Err(SnapshotError::new(

@@ -102,7 +102,7 @@ pub(super) fn format_line(profile: &Profile) -> String {
     )
 }
 
-fn band_line(band: &Band, unit_is_time: bool) -> String {
+pub(super) fn band_line(band: &Band, unit_is_time: bool) -> String {
     format!(
         "{BAND_PREFIX}±{}%  noise floor: {}",
         band.pct,

@@ -596,3 +596,29 @@ fn writing_over_an_input_profile_is_refused() {
     snapshot::write(&fresh, "text\n", &[Path::new("-"), profile.as_path()]).unwrap();
     assert_eq!(fs::read_to_string(&fresh).unwrap(), "text\n");
 }
+
+/// Found by fuzzing (fuzz/regressions/snapshot-band-floor-unit-change.bin):
+/// a snapshot with a `# band:` line in milliseconds, checked against a
+/// profile counting samples, proposed a text (what `--update` writes) that
+/// did not read back, because the floor stayed in milliseconds.
+#[test]
+fn a_band_line_follows_the_profile_unit_when_it_changes() {
+    let text =
+        "# profdiff snapshot v1\n# format: pstats  unit: seconds\n# band: ±50%  noise floor: 1ms\n";
+    let profile = profdiff::input::parse(
+        b"main;app.py:f;app.py:g 5\nmain;app.py:f 2\n",
+        "stacks.folded",
+        profdiff::Format::Folded,
+    )
+    .unwrap();
+    let outcome = profdiff::snapshot::check(&profile, text, &Default::default()).unwrap();
+    assert!(
+        outcome.actual.contains("# band: ±50%"),
+        "{}",
+        outcome.actual
+    );
+    assert!(!outcome.actual.contains("1ms"), "{}", outcome.actual);
+    let again = profdiff::snapshot::check(&profile, &outcome.actual, &Default::default())
+        .expect("the proposed snapshot reads back");
+    assert_eq!(again.actual, outcome.actual);
+}
