@@ -93,40 +93,7 @@ fn diff_rows<'r>(
 }
 
 fn function_change(report: &DiffReport<'_>, f: &diff::FunctionDiff) -> wire::FunctionChange {
-    let unit = &report.diff.unit;
-    let (self_time, self_cost) = by_unit(unit, cost_change(&f.self_cost));
-    let (inclusive_time, inclusive_cost) = by_unit(unit, cost_change(&f.inclusive_cost));
-    let side_file =
-        |profile: &Profile, id: Option<usize>| id.and_then(|id| profile.functions[id].file.clone());
-    wire::FunctionChange {
-        key: f.key.clone(),
-        name: f.function(report.base, report.new).name.clone(),
-        display: f.display.clone(),
-        file: wire::Sides {
-            base: side_file(report.base, f.base_id),
-            new: side_file(report.new, f.new_id),
-        },
-        line: wire::Sides {
-            base: f.line.base,
-            new: f.line.new,
-        },
-        status: f.status.name().to_string(),
-        calls: count_change(&f.calls),
-        primitive_calls: count_change(&f.primitive_calls),
-        self_time,
-        inclusive_time,
-        self_cost,
-        inclusive_cost,
-        inclusive_min: f.inclusive_is_range().then_some(wire::Sides {
-            base: f.inclusive_min.base,
-            new: f.inclusive_min.new,
-        }),
-        callers: report
-            .show_callers
-            .then(|| caller_changes(&f.callers, unit)),
-        effect: causes::effect(f).map(effect),
-        likely_noise: crate::noise::of(f).map(|noise| noise.name().to_string()),
-    }
+    function_change_ref(report, f).into_wire()
 }
 
 /// [`wire::FunctionChange`] with its strings borrowed from the diff, for
@@ -159,6 +126,33 @@ struct FunctionChangeRef<'a> {
     effect: Option<wire::Effect>,
     #[serde(skip_serializing_if = "Option::is_none")]
     likely_noise: Option<&'static str>,
+}
+
+impl FunctionChangeRef<'_> {
+    fn into_wire(self) -> wire::FunctionChange {
+        let owned = |side: Option<&str>| side.map(str::to_string);
+        wire::FunctionChange {
+            key: self.key.to_string(),
+            name: self.name.to_string(),
+            display: self.display.to_string(),
+            file: wire::Sides {
+                base: owned(self.file.base),
+                new: owned(self.file.new),
+            },
+            line: self.line,
+            status: self.status.to_string(),
+            calls: self.calls,
+            primitive_calls: self.primitive_calls,
+            self_time: self.self_time,
+            inclusive_time: self.inclusive_time,
+            self_cost: self.self_cost,
+            inclusive_cost: self.inclusive_cost,
+            inclusive_min: self.inclusive_min,
+            callers: self.callers,
+            effect: self.effect,
+            likely_noise: self.likely_noise.map(str::to_string),
+        }
+    }
 }
 
 fn function_change_ref<'a>(

@@ -198,17 +198,10 @@ fn usage_errors_exit_2() {
 /// function; a callgrind count near 2⁶⁴ (whose sums saturate) too.
 #[test]
 fn non_finite_and_absurd_numbers_are_refused() {
-    use profdiff::model::{Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+    use profdiff::model::{Function, FunctionKind};
     let dir = tempfile::tempdir().unwrap();
     for (value, shown) in [(1e308, "1e308"), (f64::NAN, "NaN"), (f64::INFINITY, "inf")] {
-        let mut profile = Profile::new(ProfileMeta {
-            path: "x".into(),
-            format: Format::Pstats,
-            unit: Unit::Seconds,
-            precision: None,
-            producer: Some("cProfile".into()),
-            notes: Vec::new(),
-        });
+        let mut profile = crate::cprofile_profile("x");
         let mut f = Function::new("huge", FunctionKind::Source);
         f.file = Some("a.py".into());
         f.line = Some(1);

@@ -3,7 +3,7 @@
 //! JSON.
 
 use profdiff::formats::pstats;
-use profdiff::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+use profdiff::model::{Edge, Function, FunctionKind, Profile};
 
 use crate::{profdiff, stderr};
 
@@ -16,14 +16,7 @@ const EVIL: [&str; 5] = [
 ];
 
 fn profile(variant: bool) -> Profile {
-    let mut p = Profile::new(ProfileMeta {
-        path: "hostile".into(),
-        format: Format::Pstats,
-        unit: Unit::Seconds,
-        precision: None,
-        producer: Some("cProfile".into()),
-        notes: Vec::new(),
-    });
+    let mut p = crate::cprofile_profile("hostile");
     let mut main = Function::new("main", FunctionKind::Source);
     main.file = Some("app.py".into());
     main.line = Some(1);

@@ -27,6 +27,19 @@ use std::process::{Command, Output};
 
 /// Runs the built `profdiff` from the crate root, so fixture paths in the
 /// output are the short relative ones a user would type.
+/// An empty profile in seconds, as cProfile records one, for tests that
+/// build their own functions.
+pub fn cprofile_profile(path: &str) -> profdiff::Profile {
+    profdiff::Profile::new(profdiff::model::ProfileMeta {
+        path: path.into(),
+        format: profdiff::Format::Pstats,
+        unit: profdiff::model::Unit::Seconds,
+        precision: None,
+        producer: Some("cProfile".into()),
+        notes: Vec::new(),
+    })
+}
+
 pub fn profdiff(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_profdiff"))
         .args(args)

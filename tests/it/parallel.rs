@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use profdiff::formats::pstats;
-use profdiff::model::{Edge, Format, Function, FunctionKind, Profile, ProfileMeta, Unit};
+use profdiff::model::{Edge, Function, FunctionKind, Profile};
 
 /// A pseudo-random number below `below` for (`index`, `salt`) (splitmix64):
 /// no dependency, the same profile on every machine, and the base and the
@@ -28,14 +28,7 @@ fn synthetic(variant: bool) -> Profile {
     let names = [
         "__init__", "<lambda>", "run", "get", "update", "_call", "emit",
     ];
-    let mut profile = Profile::new(ProfileMeta {
-        path: "synthetic".into(),
-        format: Format::Pstats,
-        unit: Unit::Seconds,
-        precision: None,
-        producer: Some("cProfile".into()),
-        notes: Vec::new(),
-    });
+    let mut profile = crate::cprofile_profile("synthetic");
     for index in 0..12_000u64 {
         let file = index / 8;
         let name = names[pick(index, 1, names.len() as u64) as usize];
