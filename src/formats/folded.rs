@@ -78,11 +78,15 @@ pub fn detect(bytes: &[u8]) -> bool {
         // The last line may be cut short by the sniffing prefix; if there is
         // only one line, judge it as it is.
         Some(end) => &bytes[..end],
+        None if bytes.len() >= LONG_LINE => return first_line_of_stacks(bytes),
         None => bytes,
     };
-    let Ok(text) = std::str::from_utf8(complete) else {
+    if complete.contains(&0) {
         return false;
-    };
+    }
+    // The reader takes a stray invalid byte (shown as U+FFFD), so
+    // detection does too.
+    let text = String::from_utf8_lossy(complete);
     let mut seen = 0;
     let mut with_frames = 0;
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -111,6 +115,30 @@ pub fn detect(bytes: &[u8]) -> bool {
         }
     }
     with_frames > 0
+}
+
+/// A line this long has no end within the sniffed bytes: deep stacks of
+/// long names make such lines.
+const LONG_LINE: usize = 16 * 1024;
+
+/// Judges a first line too long to end within `bytes`: frames separated
+/// by `;`, most of them frame-like, and nothing of another format's syntax
+/// before the first `;`.
+fn first_line_of_stacks(bytes: &[u8]) -> bool {
+    if bytes.contains(&0) {
+        return false;
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let Some((first, _)) = text.split_once(';') else {
+        return false;
+    };
+    if first.starts_with(['#', '{', '[']) {
+        return false;
+    }
+    // The last frame may be cut; judge the ones before it.
+    let frames: Vec<&str> = text.split(';').collect();
+    let whole = &frames[..frames.len() - 1];
+    whole.len() >= 2 && whole.iter().filter(|f| looks_like_frame(f)).count() * 2 > whole.len()
 }
 
 /// Parses folded stacks. `path` is only recorded in the metadata.

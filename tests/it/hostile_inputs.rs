@@ -193,3 +193,38 @@ fn an_allocation_the_system_refuses_is_exit_2_not_an_abort() {
     assert!(message.contains("bomb.prof.gz"), "{message}");
     assert!(message.contains("out of memory"), "{message}");
 }
+
+/// Detection used to give up on a folded file whose first line does not
+/// end within the sniffed 64 KiB (a deep stack of long names) or holds an
+/// invalid UTF-8 byte, and on a callgrind file whose `events:` line is
+/// longer than its detection window.
+#[test]
+fn long_first_lines_and_stray_bytes_are_still_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep: Vec<String> = (0..6000)
+        .map(|i| format!("pkg/module_{i}.py:function_{i}"))
+        .collect();
+    let mut folded = deep.join(";");
+    assert!(folded.len() > 128 * 1024);
+    folded.push_str(" 7\nmain;other 3\n");
+    let path = write(dir.path(), "deep.folded", folded.as_bytes());
+    let output = profdiff(&["show", &path, "--top", "1", "--color", "never"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("folded"));
+
+    let path = write(dir.path(), "stray.folded", b"main;f\xff;g 5\nmain;h 2\n");
+    let output = profdiff(&["show", &path, "--color", "never"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let events: Vec<String> = (0..20_000).map(|i| format!("E{i}")).collect();
+    let costs: Vec<&str> = (0..20_000).map(|_| "1").collect();
+    let callgrind = format!(
+        "version: 1\ncreator: tool\nevents: {}\nfl=a.c\nfn=main\n1 {}\n",
+        events.join(" "),
+        costs.join(" ")
+    );
+    let path = write(dir.path(), "wide.out", callgrind.as_bytes());
+    let output = profdiff(&["show", &path, "--color", "never"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("callgrind"));
+}

@@ -129,10 +129,18 @@ pub fn detect(bytes: &[u8]) -> bool {
     }
     let mut saw_events = false;
     let mut first = true;
-    for raw in window.split(|&b| b == b'\n') {
+    // The window may end inside a line; a cut `events:` line (a file with
+    // thousands of events) still says what the file is.
+    let cut = bytes.len() > window.len() || !window.ends_with(b"\n");
+    let pieces = window.split(|&b| b == b'\n').count();
+    for (index, raw) in window.split(|&b| b == b'\n').enumerate() {
         let line = trim(raw);
         if line.is_empty() {
             continue;
+        }
+        let last = index + 1 == pieces;
+        if last && cut && line.starts_with(b"events:") {
+            return true;
         }
         if std::mem::replace(&mut first, false) && line.starts_with(b"# callgrind format") {
             return true;
