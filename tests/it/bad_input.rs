@@ -234,3 +234,21 @@ fn non_finite_and_absurd_numbers_are_refused() {
         crate::stderr(&output)
     );
 }
+
+/// Found by fuzzing after the check on absurd numbers was added: the
+/// loader's streaming path (an uncompressed callgrind file) and the
+/// in-memory path must both refuse such a file, with the same message.
+#[test]
+fn both_callgrind_paths_refuse_absurd_numbers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/callgrind-sanity-check-only-in-loader.bin");
+    let bytes = std::fs::read(&path).unwrap();
+    let streamed = profdiff::input::load(&path, &Default::default()).unwrap_err();
+    let name = path.display().to_string();
+    let in_memory = profdiff::input::parse(&bytes, &name, profdiff::Format::Callgrind).unwrap_err();
+    assert_eq!(streamed.to_string(), in_memory.to_string());
+    assert!(
+        streamed.to_string().contains("which no profile measures"),
+        "{streamed}"
+    );
+}
