@@ -353,7 +353,7 @@ fn show_document_with<F>(report: &ShowReport<'_>, functions: F) -> wire::ShowDoc
 /// document is never held whole); compact, or indented with `indent`.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, indent: bool) -> io::Result<()> {
     if indent {
-        let rows = Streamed::new(diff_rows(report));
+        let rows = Streamed::new(report.rows.iter().map(|f| function_change_ref(report, f)));
         return write_document(out, &diff_document_with(report, rows), true);
     }
     let document = diff_document_with(report, RowsPlaceholder);
