@@ -63,6 +63,9 @@ pub fn merge(profiles: &[Profile]) -> Result<Profile> {
 /// plus one input, not of all of them. [`merge`] is this over a slice.
 pub struct Merger {
     merged: Option<Profile>,
+    /// Whether the object (callgrind `ob=`) is part of a function's
+    /// identity; pstats' key has none.
+    by_object: bool,
     /// Raw identity hash → first merged function with that hash; further
     /// ones are chained through `next_function`. Looking up a function
     /// this way allocates nothing.
@@ -96,6 +99,7 @@ impl Merger {
     pub fn new() -> Self {
         Merger {
             merged: None,
+            by_object: false,
             function_by_hash: FxHashMap::default(),
             next_function: Vec::new(),
             edge_index: FxHashMap::default(),
@@ -112,6 +116,16 @@ impl Merger {
                 primitive_calls: None,
             },
             any_declared: false,
+        }
+    }
+
+    /// An empty sum whose functions also differ by object: for writers of
+    /// formats that keep objects apart (callgrind's `ob=`), where summing
+    /// two libraries' `malloc` would be wrong.
+    pub fn by_object() -> Self {
+        Merger {
+            by_object: true,
+            ..Merger::new()
         }
     }
 
@@ -158,10 +172,10 @@ impl Merger {
         // This profile's function ids → merged ids.
         let mut map = Vec::with_capacity(functions.len());
         for function in functions {
-            let hash = identity_hash(&function);
+            let hash = identity_hash(&function, self.by_object);
             let mut candidate = self.function_by_hash.get(&hash).copied();
             while let Some(id) = candidate {
-                if same_identity(&merged.functions[id], &function) {
+                if same_identity(&merged.functions[id], &function, self.by_object) {
                     break;
                 }
                 candidate = self.next_function[id];
@@ -283,17 +297,21 @@ impl Merger {
     }
 }
 
-/// pstats' key `(file, line, name)`, hashed without copying it.
-fn identity_hash(function: &Function) -> u64 {
+/// pstats' key `(file, line, name)` (and the object when asked), hashed
+/// without copying it.
+fn identity_hash(function: &Function, by_object: bool) -> u64 {
     let mut hasher = FxHasher::default();
     function.file.hash(&mut hasher);
     function.line.hash(&mut hasher);
     function.name.hash(&mut hasher);
+    if by_object {
+        function.object.hash(&mut hasher);
+    }
     hasher.finish()
 }
 
-fn same_identity(a: &Function, b: &Function) -> bool {
-    a.line == b.line && a.name == b.name && a.file == b.file
+fn same_identity(a: &Function, b: &Function, by_object: bool) -> bool {
+    a.line == b.line && a.name == b.name && a.file == b.file && (!by_object || a.object == b.object)
 }
 
 fn add_function(target: &mut Function, function: &Function) {

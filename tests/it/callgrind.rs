@@ -1126,3 +1126,35 @@ fn truncated_valgrind_file_is_noted() {
         half.meta.notes
     );
 }
+
+/// Found by fuzzing the round trip (fuzz/regressions/roundtrip-callgrind-
+/// same-name-same-line.bin): `<genexpr>` at line 59 of recursive.py next to
+/// a `<genexpr>` followed by form feeds, also at line 59, which a reader
+/// trims to the same name. Written as they were, the two read back as one
+/// function only on the second trip (32, then 31); the writer now sums
+/// them on the first, and the total cost stays.
+#[test]
+fn roundtrip_callgrind_same_name_same_line() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/roundtrip-callgrind-same-name-same-line.bin");
+    let original = input::load(&path, &Default::default()).unwrap();
+    assert_eq!(original.functions.len(), 32);
+    let trip = |profile: &Profile| {
+        let mut out = Vec::new();
+        callgrind::write(profile, &mut out).unwrap();
+        callgrind::parse(&out, "written", &CallgrindOptions::default()).unwrap()
+    };
+    let once = trip(&original);
+    let twice = trip(&once);
+    assert_eq!(once.functions.len(), 31);
+    assert_eq!(twice.functions.len(), 31);
+    let genexpr_59: Vec<_> = once
+        .functions
+        .iter()
+        .filter(|f| f.name == "<genexpr>" && f.line == Some(59))
+        .collect();
+    assert_eq!(genexpr_59.len(), 1);
+    let total = |p: &Profile| p.functions.iter().map(|f| f.self_cost).sum::<f64>();
+    assert!((total(&original) - total(&once)).abs() < 1e-12);
+    assert!((total(&once) - total(&twice)).abs() < 1e-12);
+}

@@ -213,12 +213,15 @@ pub(super) fn unit_of(event: &str, producer: Option<&str>) -> (Unit, Option<f64>
     }
 }
 
-/// Splits the line a producer put into a name: yappi's `name FILE:LINE`, or
+/// Splits the line a producer put into a name: yappi's `name FILE:LINE`
+/// (unless `file_in_name` is false: profdiff never writes that form, and a
+/// function really named so must read back under its name), or
 /// pyprof2calltree's `name:LINE` when LINE is also the function's position.
 pub(super) fn split_name<'n>(
     name: &'n str,
     file: Option<&str>,
     line: Option<u64>,
+    file_in_name: bool,
 ) -> (&'n str, Option<u64>) {
     let Some(file) = file else {
         return (name, line);
@@ -232,7 +235,11 @@ pub(super) fn split_name<'n>(
     let Some(number) = parse_decimal(suffix.as_bytes()) else {
         return (name, line);
     };
-    if let Some(bare) = head.strip_suffix(file).and_then(|h| h.strip_suffix(' ')) {
+    if let Some(bare) = head
+        .strip_suffix(file)
+        .and_then(|h| h.strip_suffix(' '))
+        .filter(|_| file_in_name)
+    {
         if !bare.is_empty() {
             return (bare, Some(number));
         }

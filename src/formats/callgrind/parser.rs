@@ -772,7 +772,7 @@ impl<'o> Parser<'o> {
             let object = self.name_of(acc.key.object).filter(|o| *o != UNKNOWN);
             let raw_name = self.name_of(acc.key.name).unwrap_or(UNKNOWN);
             let line = file.and(acc.line.or(acc.target_line));
-            let (name, line) = split_name(raw_name, file, line);
+            let (name, line) = split_name(raw_name, file, line, !from_profdiff);
             let line = line.and_then(|l| u32::try_from(l).ok());
             let kind = match (file, line) {
                 (None, _) | (Some("~"), _) | (Some(""), Some(0)) => FunctionKind::Builtin,

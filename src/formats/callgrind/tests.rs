@@ -611,19 +611,30 @@ fn tokens_split_on_any_whitespace() {
 
 #[test]
 fn name_splitting() {
-    assert_eq!(split_name("f:12", Some("a.py"), Some(12)), ("f", Some(12)));
     assert_eq!(
-        split_name("f:12", Some("a.py"), Some(13)),
+        split_name("f:12", Some("a.py"), Some(12), true),
+        ("f", Some(12))
+    );
+    assert_eq!(
+        split_name("f:12", Some("a.py"), Some(13), true),
         ("f:12", Some(13))
     );
-    assert_eq!(split_name("f:12", None, Some(12)), ("f:12", Some(12)));
+    assert_eq!(split_name("f:12", None, Some(12), true), ("f:12", Some(12)));
     assert_eq!(
-        split_name("f /a.py:7", Some("/a.py"), Some(0)),
+        split_name("f /a.py:7", Some("/a.py"), Some(0), true),
         ("f", Some(7))
     );
     assert_eq!(
-        split_name("std::f", Some("a.cc"), Some(3)),
+        split_name("std::f", Some("a.cc"), Some(3), true),
         ("std::f", Some(3))
     );
-    assert_eq!(split_name(":12", Some("a.py"), Some(12)), (":12", Some(12)));
+    assert_eq!(
+        split_name(":12", Some("a.py"), Some(12), true),
+        (":12", Some(12))
+    );
+    // profdiff never writes yappi's form: such a name is a real name.
+    assert_eq!(
+        split_name("f /a.py:7", Some("/a.py"), Some(0), false),
+        ("f /a.py:7", Some(0))
+    );
 }

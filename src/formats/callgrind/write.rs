@@ -55,6 +55,7 @@ use rustc_hash::FxHashMap;
 use super::exact::{Exact, CALL_PREFIX, FUNCTION_PREFIX};
 use super::inclusive::strongly_connected;
 use super::{ROOT_NAME, UNKNOWN};
+use crate::merge::Merger;
 use crate::model::{Function, Profile, Unit};
 
 /// A call as the writer's main loop reads it: edges are regrouped by caller
@@ -83,6 +84,14 @@ struct Target {
 
 /// Writes `profile` as a callgrind file.
 pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
+    let summed;
+    let profile = match sum_functions_written_alike(profile)? {
+        Some(sum) => {
+            summed = sum;
+            &summed
+        }
+        None => profile,
+    };
     let mut out = Sink::new(out);
     let (event, long_name, per_unit) = match &profile.meta.unit {
         Unit::Seconds => ("ns".to_string(), Some("Nanoseconds"), 1e9),
@@ -439,14 +448,24 @@ fn decimal_length(value: u64) -> usize {
 }
 
 /// Object, file and name: what tells functions apart in a callgrind file.
-type NameKey<'p> = (Option<&'p str>, Option<&'p str>, &'p str);
+/// As written (cleaned), since that is what the reader sees.
+type NameKey<'p> = (Option<Cow<'p, str>>, Option<Cow<'p, str>>, Cow<'p, str>);
 
 fn name_key(f: &Function) -> NameKey<'_> {
-    (f.object.as_deref(), f.file.as_deref(), f.name.as_str())
+    (
+        f.object.as_deref().map(clean),
+        f.file.as_deref().map(clean),
+        clean(&f.name),
+    )
 }
 
 /// The `fn=` name of every function: its name, or `name:LINE` when its
-/// object and file hold that name at more than one line.
+/// object and file hold that name at more than one line, or when the name
+/// itself ends in `:DIGITS` (the reader splits a `:LINE` suffix off, so
+/// `f:5` at line 5 is written `f:5:5`, and a real `f:5` at line 7 cannot be
+/// taken for `f` at line 5). The reader keeps no line for a function
+/// without a file, so such names are only told apart. A function named
+/// like the synthetic root, without file and object, gets a suffix too.
 fn display_names(profile: &Profile) -> Vec<Cow<'_, str>> {
     // Per key: the first line seen, and whether another line turned up.
     let mut keys: FxHashMap<NameKey<'_>, usize> = FxHashMap::default();
@@ -472,13 +491,100 @@ fn display_names(profile: &Profile) -> Vec<Cow<'_, str>> {
         .zip(key_of)
         .map(|(f, key)| {
             let name = clean(&f.name);
-            if seen[key].1 {
+            let suffix = if f.file.is_some() {
+                seen[key].1 || ends_in_number(&name)
+            } else {
+                seen[key].1 || (f.object.is_none() && name == ROOT_NAME)
+            };
+            if suffix {
                 Cow::Owned(format!("{name}:{}", f.line.unwrap_or(0)))
             } else {
                 name
             }
         })
         .collect()
+}
+
+/// `name:123`: what the reader would take for a name and its line.
+fn ends_in_number(name: &str) -> bool {
+    name.rsplit_once(':')
+        .is_some_and(|(_, digits)| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// What a reader tells functions apart by: the written object (when any
+/// function has one), file and `fn=` name.
+type WrittenKey = (Option<String>, String, String);
+
+/// Functions the file cannot tell apart (same object, file and `fn=` name:
+/// one known at a line only as a callee, names that differ only in control
+/// characters, `fl=???` and no file) would be read back as one, so they are
+/// summed first, as pstats' writer does for a shared key: what is written
+/// then reads back with the same functions. `None` when every function is
+/// written apart, the usual case.
+fn sum_functions_written_alike(profile: &Profile) -> io::Result<Option<Profile>> {
+    let has_objects = profile.functions.iter().any(|f| f.object.is_some());
+    let written_key = |f: &Function, name: &str| -> WrittenKey {
+        let object =
+            has_objects.then(|| clean(f.object.as_deref().unwrap_or(UNKNOWN)).into_owned());
+        let file = clean(f.file.as_deref().unwrap_or(UNKNOWN)).into_owned();
+        (object, file, name.to_string())
+    };
+    let mut current: Option<Profile> = None;
+    // Summing can give a function a name another one was written with (a
+    // `f:5` from `f` at line 5 next to a real `f:5`), so look again; each
+    // round sums at least two functions into one.
+    for _ in 0..8 {
+        let now = current.as_ref().unwrap_or(profile);
+        let names = display_names(now);
+        let mut first: FxHashMap<WrittenKey, usize> = FxHashMap::default();
+        let mut group_of: Vec<Option<usize>> = vec![None; now.functions.len()];
+        let mut alike = false;
+        for (id, function) in now.functions.iter().enumerate() {
+            let leader = *first.entry(written_key(function, &names[id])).or_insert(id);
+            if leader != id {
+                group_of[id] = Some(leader);
+                group_of[leader] = Some(leader);
+                alike = true;
+            }
+        }
+        if !alike {
+            return Ok(current);
+        }
+        let mut keyed = now.clone();
+        for (id, leader) in group_of.iter().enumerate() {
+            let Some(leader) = *leader else { continue };
+            let (name, file, line, object) = {
+                let lead = &now.functions[leader];
+                (
+                    lead.name.clone(),
+                    lead.file.clone(),
+                    lead.line,
+                    lead.object.clone(),
+                )
+            };
+            let function = &mut keyed.functions[id];
+            function.name = name;
+            function.file = file;
+            function.line = line;
+            function.object = object;
+        }
+        let notes = std::mem::take(&mut keyed.meta.notes);
+        let path = keyed.meta.path.clone();
+        let mut merger = Merger::by_object();
+        merger
+            .add(keyed)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        let mut sum = merger
+            .finish()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        sum.meta.notes = notes;
+        sum.meta.path = path;
+        current = Some(sum);
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "function names a callgrind file cannot tell apart",
+    ))
 }
 
 /// An event name is one token of the `events:` line.
@@ -500,8 +606,10 @@ fn event_name(name: &str) -> String {
     }
 }
 
-/// A name must stay on its line.
+/// A name must stay on its line, and reads back without the blanks around
+/// it (the reader trims every line).
 fn clean(name: &str) -> Cow<'_, str> {
+    let name = name.trim_matches(|c: char| c.is_ascii_whitespace());
     if !name.contains(['\n', '\r', '\0']) {
         return Cow::Borrowed(name);
     }
@@ -682,6 +790,74 @@ mod tests {
         let back = callgrind::parse(plain.as_bytes(), "x", &CallgrindOptions::default()).unwrap();
         assert_eq!(back.functions[3].inclusive_cost, 4e-9);
         assert_eq!(back.functions[3].primitive_calls, None);
+    }
+
+    /// Written, read back, and written and read again: the second trip
+    /// must keep every function (the first may sum what the file cannot
+    /// tell apart).
+    fn round_trips(profile: &Profile) -> (Profile, Profile) {
+        let read = |text: String| {
+            callgrind::parse(text.as_bytes(), "x", &CallgrindOptions::default()).unwrap()
+        };
+        let once = read(written(profile));
+        let twice = read(written(&once));
+        (once, twice)
+    }
+
+    /// Name, file, line and calls.
+    type Identity<'p> = (&'p str, Option<&'p str>, Option<u32>, Option<u64>);
+
+    fn identities(profile: &Profile) -> Vec<Identity<'_>> {
+        profile
+            .functions
+            .iter()
+            .map(|f| (f.name.as_str(), f.file.as_deref(), f.line, f.calls))
+            .collect()
+    }
+
+    #[test]
+    fn roundtrip_callgrind_same_name_same_line_is_summed() {
+        // Found by fuzzing the round trip (fuzz/regressions): a name with
+        // trailing blanks reads back without them, so it met the function
+        // of the same name and line only on the second trip.
+        let mut profile = sample();
+        profile.functions[2] = function("__init__\x0c ", "a.py", 33, 1, 3.0e-9, 3.0e-9);
+        let (once, twice) = round_trips(&profile);
+        assert_eq!(
+            identities(&once),
+            [
+                ("main", Some("a.py"), Some(1), Some(1)),
+                ("__init__", Some("a.py"), Some(33), Some(3)),
+                ("fib", Some("a.py"), Some(7), Some(5)),
+            ]
+        );
+        assert_eq!(once.functions[1].self_cost, 2.4e-9 + 3.0e-9);
+        assert_eq!(identities(&once), identities(&twice));
+    }
+
+    #[test]
+    fn names_that_look_like_a_line_keep_their_name() {
+        let mut profile = sample();
+        // `f:5` at line 5 is not `f` at line 5; `g a.py:9` is not yappi's
+        // way of writing `g` at line 9; a `(root)` without a file is not
+        // the synthetic root.
+        profile.functions[1] = function("f:5", "a.py", 5, 2, 2.4e-9, 2.4e-9);
+        profile.functions[2] = function("g a.py:9", "a.py", 42, 1, 3.0e-9, 3.0e-9);
+        let mut root = function("(root)", "", 0, 5, 3.6e-9, 3.6e-9);
+        root.file = None;
+        root.line = None;
+        profile.functions[3] = root;
+        let (once, twice) = round_trips(&profile);
+        assert_eq!(
+            identities(&once),
+            [
+                ("main", Some("a.py"), Some(1), Some(1)),
+                ("f:5", Some("a.py"), Some(5), Some(2)),
+                ("g a.py:9", Some("a.py"), Some(42), Some(1)),
+                ("(root):0", None, None, Some(5)),
+            ]
+        );
+        assert_eq!(identities(&once), identities(&twice));
     }
 
     #[test]
