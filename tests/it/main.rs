@@ -13,6 +13,7 @@ mod hostile_inputs;
 mod hostile_names;
 mod json_stream;
 mod lambda;
+mod man_and_completions;
 mod merge;
 mod messages;
 mod outputs;

@@ -72,6 +72,42 @@ pub enum Command {
     /// Convert a profile to callgrind (for KCachegrind / QCacheGrind).
     #[command(after_help = CONVERT_EXAMPLES)]
     Convert(ConvertArgs),
+    /// Print a shell completion script on stdout.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout: profdiff(1), or one command's.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+pub const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  bash (current shell, then for good):
+    $ source <(profdiff completions bash)
+    $ profdiff completions bash > ~/.local/share/bash-completion/completions/profdiff
+  zsh (a directory on $fpath):
+    $ profdiff completions zsh > ~/.zfunc/_profdiff
+  fish:
+    $ profdiff completions fish > ~/.config/fish/completions/profdiff.fish";
+
+pub const MAN_EXAMPLES: &str = "\
+Examples:
+    $ profdiff man | man -l -
+    $ profdiff man diff | man -l -
+    $ profdiff man > ~/.local/share/man/man1/profdiff.1";
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// A command's own page (profdiff-diff(1), …) instead of profdiff(1).
+    #[arg(value_parser = ["diff", "show", "snapshot", "merge", "convert", "completions", "man"])]
+    pub command: Option<String>,
 }
 
 pub const CONVERT_EXAMPLES: &str = "\

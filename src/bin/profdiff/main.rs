@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod man_and_completions;
 mod memory;
 mod paths;
 mod values;
@@ -43,6 +44,8 @@ fn main() -> ExitCode {
         Command::Convert(args) => commands::run_convert(args, &mut stdout),
         Command::Merge(args) => commands::run_merge(args, &mut stdout),
         Command::Snapshot(args) => commands::run_snapshot(args, &mut stdout),
+        Command::Completions(args) => man_and_completions::run_completions(args, &mut stdout),
+        Command::Man(args) => man_and_completions::run_man(args, &mut stdout),
     };
     let result = result.and_then(|code| stdout.flush().map(|_| code).map_err(Failure::Io));
     match result {
