@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod align;
+pub mod callgraph;
 pub mod causes;
 pub mod diff;
 pub mod error;
