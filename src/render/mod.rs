@@ -18,9 +18,11 @@
 
 pub(crate) mod causes;
 pub(crate) mod cells;
+pub mod dot;
 pub mod escape;
 pub mod flamegraph;
 pub mod gate;
+pub mod html;
 pub mod json;
 mod json_rows;
 pub mod lambda;
@@ -37,6 +39,7 @@ use std::fmt;
 use std::io::{self, Write};
 
 use crate::align::{self, AlignOptions};
+use crate::callgraph::EdgeChange;
 use crate::causes::Causes;
 use crate::diff::{FunctionDiff, ProfileDiff, SortKey};
 use crate::filter::Filter;
@@ -61,6 +64,12 @@ pub enum OutputFormat {
     Markdown,
     /// Differential flame graph SVG (diff of stack-bearing profiles only).
     Flamegraph,
+    /// One self-contained HTML page: summary, causes, a sortable and
+    /// filterable table, each function's callers and callees, and the flame
+    /// graph when the inputs have stacks.
+    Html,
+    /// A Graphviz call graph of the changed region (diff only).
+    Dot,
 }
 
 impl OutputFormat {
@@ -71,6 +80,8 @@ impl OutputFormat {
             OutputFormat::Json => "json",
             OutputFormat::Markdown => "markdown",
             OutputFormat::Flamegraph => "flamegraph",
+            OutputFormat::Html => "html",
+            OutputFormat::Dot => "dot",
         }
     }
 }
@@ -114,11 +125,16 @@ impl Report<'_> {
             (self, format),
             (
                 Report::Diff(_),
-                OutputFormat::Text | OutputFormat::Json | OutputFormat::Markdown
+                OutputFormat::Text
+                    | OutputFormat::Json
+                    | OutputFormat::Markdown
+                    | OutputFormat::Html
+                    | OutputFormat::Dot
             ) | (
-                Report::Show(_) | Report::Runs(_),
-                OutputFormat::Text | OutputFormat::Json
-            ) | (Report::FlameGraph(_), OutputFormat::Flamegraph)
+                Report::Show(_),
+                OutputFormat::Text | OutputFormat::Json | OutputFormat::Html
+            ) | (Report::Runs(_), OutputFormat::Text | OutputFormat::Json)
+                | (Report::FlameGraph(_), OutputFormat::Flamegraph)
         )
     }
 }
@@ -162,6 +178,9 @@ pub fn write(
         (Report::Diff(report), OutputFormat::Text) => text::write_diff(out, report, style),
         (Report::Diff(report), OutputFormat::Json) => json::write_diff(out, report, style.indent),
         (Report::Diff(report), OutputFormat::Markdown) => markdown::write_diff(out, report),
+        (Report::Diff(report), OutputFormat::Html) => html::write_diff(out, report),
+        (Report::Diff(report), OutputFormat::Dot) => dot::write_diff(out, report),
+        (Report::Show(report), OutputFormat::Html) => html::write_show(out, report),
         (Report::Show(report), OutputFormat::Text) => text::write_show(out, report, style),
         (Report::Show(report), OutputFormat::Json) => json::write_show(out, report, style.indent),
         (Report::Runs(report), OutputFormat::Text) => runs_text::write(out, report, style),
@@ -239,6 +258,12 @@ pub struct DiffReport<'a> {
     /// The causes of the call-count changes ([`crate::causes::analyze`]),
     /// when asked for: text and Markdown lead with them, JSON `causes`.
     pub causes: Option<&'a Causes>,
+    /// Every call edge between rows ([`crate::callgraph::edge_changes`]),
+    /// when a picture of the graph is drawn (HTML, DOT).
+    pub call_graph: Option<&'a [EdgeChange]>,
+    /// The differential flame graph, when the inputs have stacks: the HTML
+    /// report shows it inline.
+    pub flame_graph: Option<&'a FlameGraphReport>,
 }
 
 impl<'a> DiffReport<'a> {
@@ -277,6 +302,8 @@ impl<'a> DiffReport<'a> {
             likely_noise,
             hints: Hints::default(),
             causes: None,
+            call_graph: None,
+            flame_graph: None,
         }
     }
 }

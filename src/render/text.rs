@@ -14,6 +14,69 @@ use crate::model::{Profile, Unit};
 /// Writes the diff report: a summary header, then one row per function,
 /// then the Lambda estimate.
 pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) -> io::Result<()> {
+    write_diff_head(out, report, style)?;
+    let diff = report.diff;
+    let unit = &diff.unit;
+    let (headers, aligns) = diff_columns(unit);
+    let mut table = Table::new(aligns);
+    table.push(
+        headers
+            .into_iter()
+            .map(|h| Cell::new(h, Tone::Header))
+            .collect(),
+    );
+    for row in &report.rows {
+        table.push(function_row(row, unit, diff.cost_threshold));
+        if report.show_callers {
+            push_callers(&mut table, &row.callers, unit, diff.cost_threshold, 1);
+        }
+    }
+    table.write(out, style)?;
+    if report.rows.len() < report.matching {
+        writeln!(
+            out,
+            "{}",
+            paint(
+                &report.hints.more_rows(report.matching - report.rows.len()),
+                Tone::Dim,
+                style.color
+            )
+        )?;
+    }
+    if let Some(cost) = report.lambda {
+        writeln!(out)?;
+        super::lambda::write_text(out, cost, style)?;
+    }
+    Ok(())
+}
+
+/// The diff table's column headers and alignment.
+pub(super) fn diff_columns(unit: &Unit) -> (Vec<&'static str>, Vec<Align>) {
+    let self_label = if unit.is_time() { "self" } else { "self cost" };
+    let headers = vec![
+        "",
+        "calls",
+        "Δcalls",
+        self_label,
+        "Δself",
+        "inclusive",
+        "Δincl",
+        "Δ%",
+        "function",
+    ];
+    let mut aligns = vec![Align::Left];
+    aligns.extend([Align::Right; 7]);
+    aligns.push(Align::Left);
+    (headers, aligns)
+}
+
+/// Everything above the diff table: the two profiles, the totals, the
+/// notes and the causes.
+pub(super) fn write_diff_head(
+    out: &mut dyn Write,
+    report: &DiffReport<'_>,
+    style: Style,
+) -> io::Result<()> {
     let diff = report.diff;
     let unit = &diff.unit;
     let mut header = Table::new(vec![Align::Left, Align::Left, Align::Left]);
@@ -100,57 +163,6 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
     if let Some(causes) = report.causes {
         super::causes::write_text(out, causes, unit, style)?;
     }
-
-    let self_label = if unit.is_time() { "self" } else { "self cost" };
-    let mut table = Table::new(vec![
-        Align::Left,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Left,
-    ]);
-    table.push(
-        [
-            "",
-            "calls",
-            "Δcalls",
-            self_label,
-            "Δself",
-            "inclusive",
-            "Δincl",
-            "Δ%",
-            "function",
-        ]
-        .into_iter()
-        .map(|h| Cell::new(h, Tone::Header))
-        .collect(),
-    );
-    for row in &report.rows {
-        table.push(function_row(row, unit, diff.cost_threshold));
-        if report.show_callers {
-            push_callers(&mut table, &row.callers, unit, diff.cost_threshold, 1);
-        }
-    }
-    table.write(out, style)?;
-    if report.rows.len() < report.matching {
-        writeln!(
-            out,
-            "{}",
-            paint(
-                &report.hints.more_rows(report.matching - report.rows.len()),
-                Tone::Dim,
-                style.color
-            )
-        )?;
-    }
-    if let Some(cost) = report.lambda {
-        writeln!(out)?;
-        super::lambda::write_text(out, cost, style)?;
-    }
     Ok(())
 }
 
@@ -183,7 +195,7 @@ fn push_callers(
     }
 }
 
-fn function_row(row: &FunctionDiff, unit: &Unit, threshold: f64) -> Vec<Cell> {
+pub(super) fn function_row(row: &FunctionDiff, unit: &Unit, threshold: f64) -> Vec<Cell> {
     let marker = match row.status {
         Status::Added => Cell::new("+", Tone::Worse),
         Status::Removed => Cell::new("−", Tone::Better),
@@ -265,6 +277,44 @@ fn profile_summary(profile: &Profile) -> String {
 
 /// Writes one profile as a pstats-like table, then the Lambda estimate.
 pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) -> io::Result<()> {
+    write_show_head(out, report, style)?;
+    let profile = report.profile;
+    let (headers, aligns) = show_columns(&profile.meta.unit);
+    let mut table = Table::new(aligns);
+    table.push(
+        headers
+            .into_iter()
+            .map(|h| Cell::new(h, Tone::Header))
+            .collect(),
+    );
+    for row in &report.rows {
+        table.push(show_row(profile, row));
+    }
+    table.write(out, style)?;
+    if report.rows.len() < report.matching {
+        writeln!(
+            out,
+            "{}",
+            paint(
+                &report.hints.more_rows(report.matching - report.rows.len()),
+                Tone::Dim,
+                style.color
+            )
+        )?;
+    }
+    if let Some(cost) = report.lambda {
+        writeln!(out)?;
+        super::lambda::write_estimate_text(out, cost, style)?;
+    }
+    Ok(())
+}
+
+/// Above the single-profile table: the profile, its totals and notes.
+pub(super) fn write_show_head(
+    out: &mut dyn Write,
+    report: &ShowReport<'_>,
+    style: Style,
+) -> io::Result<()> {
     let profile = report.profile;
     let unit = &profile.meta.unit;
     writeln!(
@@ -290,74 +340,54 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) ->
     for note in &profile.meta.notes {
         writeln!(out, "note: {}", escape(note))?;
     }
-    writeln!(out)?;
+    writeln!(out)
+}
+
+/// The single-profile table's headers (pstats' own) and alignment.
+pub(super) fn show_columns(unit: &Unit) -> (Vec<&'static str>, Vec<Align>) {
     let (self_label, incl_label) = if unit.is_time() {
         ("tottime", "cumtime")
     } else {
         ("self", "inclusive")
     };
-    let mut table = Table::new(vec![
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Right,
-        Align::Left,
-    ]);
-    table.push(
-        [
-            "ncalls", self_label, "percall", incl_label, "percall", "function",
-        ]
-        .into_iter()
-        .map(|h| Cell::new(h, Tone::Header))
-        .collect(),
-    );
-    for row in &report.rows {
-        let function = &profile.functions[row.id];
-        let ncalls = match (function.calls, function.primitive_calls) {
-            (Some(c), Some(p)) if c != p => format!("{c}/{p}"),
-            (Some(c), _) => c.to_string(),
-            (None, _) => ABSENT.to_string(),
-        };
-        // pstats divides tottime by total calls and cumtime by primitive calls.
-        let per_call = |cost: f64, divisor: Option<u64>| match divisor {
-            Some(d) if d > 0 => units::cost(cost / d as f64, unit),
-            _ => String::new(),
-        };
-        let inclusive = units::cost(function.inclusive_cost, unit);
-        table.push(vec![
-            Cell::plain(ncalls),
-            Cell::plain(units::cost(function.self_cost, unit)),
-            Cell::new(per_call(function.self_cost, function.calls), Tone::Dim),
-            Cell::plain(match function.inclusive_min {
-                Some(_) => format!("≤{inclusive}"),
-                None => inclusive,
-            }),
-            Cell::new(
-                per_call(
-                    function.inclusive_cost,
-                    function.primitive_calls.or(function.calls),
-                ),
-                Tone::Dim,
+    let headers = vec![
+        "ncalls", self_label, "percall", incl_label, "percall", "function",
+    ];
+    let mut aligns = vec![Align::Right; 5];
+    aligns.push(Align::Left);
+    (headers, aligns)
+}
+
+/// One pstats-like row of a single profile.
+pub(super) fn show_row(profile: &Profile, row: &super::ShowRow) -> Vec<Cell> {
+    let unit = &profile.meta.unit;
+    let function = &profile.functions[row.id];
+    let ncalls = match (function.calls, function.primitive_calls) {
+        (Some(c), Some(p)) if c != p => format!("{c}/{p}"),
+        (Some(c), _) => c.to_string(),
+        (None, _) => ABSENT.to_string(),
+    };
+    // pstats divides tottime by total calls and cumtime by primitive calls.
+    let per_call = |cost: f64, divisor: Option<u64>| match divisor {
+        Some(d) if d > 0 => units::cost(cost / d as f64, unit),
+        _ => String::new(),
+    };
+    let inclusive = units::cost(function.inclusive_cost, unit);
+    vec![
+        Cell::plain(ncalls),
+        Cell::plain(units::cost(function.self_cost, unit)),
+        Cell::new(per_call(function.self_cost, function.calls), Tone::Dim),
+        Cell::plain(match function.inclusive_min {
+            Some(_) => format!("≤{inclusive}"),
+            None => inclusive,
+        }),
+        Cell::new(
+            per_call(
+                function.inclusive_cost,
+                function.primitive_calls.or(function.calls),
             ),
-            Cell::plain(row.display.clone()),
-        ]);
-    }
-    table.write(out, style)?;
-    if report.rows.len() < report.matching {
-        writeln!(
-            out,
-            "{}",
-            paint(
-                &report.hints.more_rows(report.matching - report.rows.len()),
-                Tone::Dim,
-                style.color
-            )
-        )?;
-    }
-    if let Some(cost) = report.lambda {
-        writeln!(out)?;
-        super::lambda::write_estimate_text(out, cost, style)?;
-    }
-    Ok(())
+            Tone::Dim,
+        ),
+        Cell::plain(row.display.clone()),
+    ]
 }

@@ -6,11 +6,13 @@ mod causes;
 mod cli;
 mod commands;
 mod conventions;
+mod dot;
 mod formats;
 mod gate;
 mod hash_seed;
 mod hostile_inputs;
 mod hostile_names;
+mod html;
 mod json_stream;
 mod lambda;
 mod man_and_completions;
@@ -86,4 +88,41 @@ macro_rules! assert_snap {
             insta::assert_snapshot!($name, $value);
         })
     };
+}
+
+/// The path of `program`, a system tool some tests drive (Chromium,
+/// Graphviz, man). When it is missing, `.ci/system-packages.sh` installs
+/// it (once per test run, as root on Debian), so that `cargo test` works on
+/// a fresh machine; elsewhere the test fails saying what to install.
+pub fn system_tool(program: &str) -> String {
+    static INSTALLED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let found = |program: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {program}")])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    if let Some(path) = found(program) {
+        return path;
+    }
+    let mut tried = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    if !*tried {
+        *tried = true;
+        let output = Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/.ci/system-packages.sh"
+            ))
+            .output()
+            .expect("run .ci/system-packages.sh");
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    }
+    found(program).unwrap_or_else(|| {
+        panic!(
+            "{program} is not installed and .ci/system-packages.sh could not install it: \
+             these tests need Chromium, Graphviz and man (Debian: apt-get install chromium graphviz man-db)"
+        )
+    })
 }

@@ -71,7 +71,7 @@ fn every_shell_gets_every_command() {
 
 /// Formats a roff page with man, as a user reads it.
 fn rendered(page: &str) -> String {
-    let mut child = Command::new("man")
+    let mut child = Command::new(crate::system_tool("man"))
         .args(["-l", "-"])
         .env("MANWIDTH", "100")
         .env("MAN_KEEP_FORMATTING", "0")

@@ -496,6 +496,12 @@ pub enum FormatArg {
     /// A differential flame graph SVG (diff of folded, speedscope or pprof
     /// profiles; use with -o).
     Flamegraph,
+    /// One self-contained HTML report (diff and show; use with -o): summary,
+    /// causes, a sortable, filterable table, callers and callees.
+    Html,
+    /// A Graphviz call graph of the changed region (diff only; `dot
+    /// -Tsvg`); --top caps its nodes (default 40).
+    Dot,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -564,12 +570,15 @@ impl ViewArgs {
             FormatArg::Json => OutputFormat::Json,
             FormatArg::Markdown => OutputFormat::Markdown,
             FormatArg::Flamegraph => OutputFormat::Flamegraph,
+            FormatArg::Html => OutputFormat::Html,
+            FormatArg::Dot => OutputFormat::Dot,
         };
         // JSON lists everything unless the user narrowed it on purpose.
         let top = match (self.top, format) {
             (Some(0), _) => None,
             (Some(n), _) => Some(n),
             (None, OutputFormat::Text | OutputFormat::Markdown) => Some(20),
+            (None, OutputFormat::Dot) => Some(profdiff::render::dot::DEFAULT_NODES),
             (None, _) => None,
         };
         // A file is never a terminal: no colour, no shortening.

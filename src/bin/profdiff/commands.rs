@@ -15,7 +15,7 @@ use profdiff::render::{
 };
 use profdiff::snapshot::{self, Mode, SnapshotOptions};
 use profdiff::Error;
-use profdiff::{causes, gate, lambda, merge, stats};
+use profdiff::{callgraph, causes, gate, lambda, merge, stats};
 
 use crate::args::*;
 use crate::paths::expand_run_paths;
@@ -121,7 +121,23 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let cost = lambda
         .map(|options| lambda::compare(&base, &new, &options))
         .transpose()?;
+    // The pictures draw the call graph; the HTML report also shows the
+    // flame graph when both inputs have stacks.
+    let call_graph = matches!(view.format, OutputFormat::Html | OutputFormat::Dot)
+        .then(|| callgraph::edge_changes(&base, &new, &result));
+    let flame_graph = (view.format == OutputFormat::Html && has_stacks(&base) && has_stacks(&new))
+        .then(|| {
+            let options = FlameGraphOptions {
+                base_widths: args.base_widths,
+                align: view.align.clone(),
+                ..Default::default()
+            };
+            FlameGraphReport::new(&base, &new, &options).ok()
+        })
+        .flatten();
     let mut report = DiffReport::new(&base, &new, &result, &view.filter, view.top);
+    report.call_graph = call_graph.as_deref();
+    report.flame_graph = flame_graph.as_ref();
     report.causes = causes.as_ref();
     report.show_callers = args.callers;
     report.verdict = verdict.as_ref();
@@ -137,6 +153,10 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     std::mem::forget(report);
     std::mem::forget((result, causes, base, new));
     code
+}
+
+fn has_stacks(profile: &profdiff::Profile) -> bool {
+    !profile.stacks.is_empty()
 }
 
 /// Reports the gate's verdict on stderr (so it reaches the CI log even when
@@ -268,8 +288,11 @@ fn emit(
 
 pub fn run_show(args: &ShowArgs, out: &mut dyn Write) -> Result<ExitCode, Failure> {
     let view = args.view.resolve()?;
-    if !matches!(view.format, OutputFormat::Text | OutputFormat::Json) {
-        return Err(Error::Usage("show supports --format text and json".into()).into());
+    if !matches!(
+        view.format,
+        OutputFormat::Text | OutputFormat::Json | OutputFormat::Html
+    ) {
+        return Err(Error::Usage("show supports --format text, json and html".into()).into());
     }
     let profile = read_input(&args.profile, &args.input.resolve()?)?;
     let cost = args
