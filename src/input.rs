@@ -49,8 +49,9 @@ pub struct LoadOptions {
     pub sample_rate: Option<f64>,
     /// Only this thread's profile of a speedscope file.
     pub thread: Option<String>,
-    /// A log prefix to strip from each pstats text line, beyond the
-    /// CloudWatch and Lambda runtime prefixes stripped automatically.
+    /// A log prefix to strip from each line of pstats text or an import-time
+    /// log, beyond the CloudWatch and Lambda runtime prefixes stripped
+    /// automatically.
     pub strip_log_prefix: Option<regex::Regex>,
 }
 

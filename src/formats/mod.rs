@@ -27,6 +27,7 @@ use crate::model::Profile;
 pub mod callgrind;
 pub mod folded;
 pub mod gzip;
+pub mod importtime;
 pub(crate) mod marshal;
 pub mod pprof;
 pub mod pstats;
@@ -51,6 +52,8 @@ pub enum Format {
     Speedscope,
     /// pprof `profile.proto`.
     Pprof,
+    /// What `python -X importtime` prints: import times per module.
+    Importtime,
 }
 
 impl Format {
@@ -274,6 +277,27 @@ pub static FORMATS: &[FormatEntry] = &[
         below_output: None,
         write: None,
     },
+    FormatEntry {
+        format: Format::Importtime,
+        name: "importtime",
+        about: "Import times printed by `python -X importtime`",
+        detect: importtime::detect,
+        claim: Claim::Header,
+        knobs: &[Knob::StripLogPrefix],
+        parse: |bytes, path, options| importtime::parse(bytes, path, &importtime_options(options)),
+        stream: None,
+        // `python -X importtime app.py 2>&1`, or a Lambda log: other lines
+        // may come before the header.
+        below_output: Some(BelowOutput {
+            find_start: importtime::find_start,
+            parse_from_line: |bytes, path, options, first_line| {
+                importtime::parse_from_line(bytes, path, &importtime_options(options), first_line)
+            },
+            looked_for: "import time log",
+            markers: "`import time: self [us] | cumulative | imported package` line",
+        }),
+        write: None,
+    },
 ];
 
 fn callgrind_options(options: &LoadOptions) -> callgrind::CallgrindOptions {
@@ -284,6 +308,12 @@ fn callgrind_options(options: &LoadOptions) -> callgrind::CallgrindOptions {
 
 fn text_options(options: &LoadOptions) -> pstats_text::TextOptions {
     pstats_text::TextOptions {
+        strip_log_prefix: options.strip_log_prefix.clone(),
+    }
+}
+
+fn importtime_options(options: &LoadOptions) -> importtime::ImporttimeOptions {
+    importtime::ImporttimeOptions {
         strip_log_prefix: options.strip_log_prefix.clone(),
     }
 }
@@ -329,7 +359,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detection_order_is_the_one_profdiff_has_always_used() {
+    fn detection_order_puts_binary_and_marked_formats_first() {
         assert_eq!(
             DETECTION_ORDER,
             [
@@ -338,6 +368,7 @@ mod tests {
                 Format::Speedscope,
                 Format::Pprof,
                 Format::PstatsText,
+                Format::Importtime,
                 Format::Folded,
             ]
         );
@@ -359,7 +390,8 @@ mod tests {
                 "pstats-text",
                 "folded",
                 "speedscope",
-                "pprof"
+                "pprof",
+                "importtime"
             ]
         );
     }

@@ -17,12 +17,23 @@
 //! whole inclusive time is subtracted instead (the walk up the callers stops
 //! at `<module>` functions and builtins such as `exec`, so shared import
 //! machinery does not connect unrelated modules).
+//!
+//! An import-time log (`python -X importtime`, [`Format::Importtime`]) is
+//! INIT and nothing else: it times what the interpreter imported, which is
+//! what a cold start runs before the first invocation, and no invocation.
+//! Its INIT is the inclusive time of the log's root
+//! ([`importtime::ROOT`]: every import) per call of it (once per run in the
+//! log), or, with an entry given, of that module per import of it (the
+//! handler module's own import, say, without the interpreter's start-up);
+//! the per-invocation duration is zero, so only INIT (and a cold-start
+//! rate's share of it) is priced.
 
 use regex::Regex;
 
 use crate::align;
 use crate::error::{Error, Result};
-use crate::model::{FunctionId, FunctionKind, Profile};
+use crate::formats::importtime;
+use crate::model::{Format, FunctionId, FunctionKind, Profile};
 
 use super::CostOptions;
 
@@ -36,6 +47,9 @@ pub enum EntrySource {
     Named,
     /// No entry: the profile's total time is one invocation.
     Total,
+    /// No invocation at all: the profile is an import-time log, which
+    /// measures INIT only.
+    InitOnly,
 }
 
 impl EntrySource {
@@ -45,6 +59,7 @@ impl EntrySource {
             EntrySource::Option => "option",
             EntrySource::Named => "named",
             EntrySource::Total => "total",
+            EntrySource::InitOnly => "init-only",
         }
     }
 }
@@ -96,6 +111,9 @@ pub(super) fn measure(profile: &Profile, options: &CostOptions) -> Result<Measur
         let f = &profile.functions[id];
         align::display_name(f, files[id].as_deref(), f.line)
     };
+    if profile.meta.format == Format::Importtime {
+        return measure_import_log(profile, options, &keys, &display);
+    }
     let mut notes = Vec::new();
 
     let chosen = match &options.entry {
@@ -175,6 +193,55 @@ pub(super) fn measure(profile: &Profile, options: &CostOptions) -> Result<Measur
         invocations,
         local_seconds: function.inclusive_cost / invocations as f64,
         init,
+        notes,
+    })
+}
+
+/// An import-time log: INIT per cold start and no invocation (see the
+/// module docs).
+fn measure_import_log(
+    profile: &Profile,
+    options: &CostOptions,
+    keys: &[String],
+    display: &dyn Fn(FunctionId) -> String,
+) -> Result<Measured> {
+    let module = match &options.entry {
+        Some(pattern) => Some(find_entry(profile, keys, pattern, display)?),
+        None => profile
+            .functions
+            .iter()
+            .position(|f| f.kind == FunctionKind::Synthetic && f.name == importtime::ROOT),
+    };
+    let mut notes = vec![
+        "an import-time log measures INIT only (the imports of a cold start): no invocation \
+         is priced"
+            .to_string(),
+    ];
+    let init = match module {
+        Some(id) => {
+            let function = &profile.functions[id];
+            // Each run of the log is one cold start, and imports the
+            // module once.
+            let imports = function.calls.filter(|&n| n > 0).unwrap_or(1);
+            if imports > 1 {
+                notes.push(format!(
+                    "INIT is the mean of {imports} imports of {} in the log",
+                    display(id)
+                ));
+            }
+            (display(id), function.inclusive_cost / imports as f64)
+        }
+        None => ("the whole log".to_string(), profile.total_cost()),
+    };
+    Ok(Measured {
+        entry: Entry {
+            key: None,
+            display: "no invocation (an import-time log)".to_string(),
+            source: EntrySource::InitOnly,
+        },
+        invocations: 0,
+        local_seconds: 0.0,
+        init: Some(init),
         notes,
     })
 }

@@ -16,6 +16,10 @@
 //!   module, which runs its imports (boto3, …) and any clients created at
 //!   module scope.
 //!
+//! * An import-time log (`python -X importtime`) holds INIT and nothing
+//!   else: the whole log's imports per run, or with an entry the named
+//!   module's import, priced per cold start; no invocation is priced.
+//!
 //! The estimate is three steps, one file each: `measure.rs` finds the entry
 //! and INIT in the call graph and times them; `pricing.rs` validates the
 //! rates and turns billed milliseconds into dollars; this module combines
@@ -63,7 +67,9 @@ pub struct CostOptions {
     pub cpu_scale: f64,
     /// The entry function: an alignment key (`handler.py:handler`) or a regex
     /// matched against keys and displayed names. Default: the one function
-    /// named `handler` or `lambda_handler`, else the profile total.
+    /// named `handler` or `lambda_handler`, else the profile total. For an
+    /// import-time log, the module whose import is INIT (default: every
+    /// import in the log).
     pub entry: Option<String>,
     /// Share of invocations that are cold starts (e.g. 0.01); when set, the
     /// per-invocation cost includes that share of INIT. Default none.

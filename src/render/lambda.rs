@@ -73,6 +73,7 @@ fn entry_text(entry: &Entry) -> String {
             format!("{display} (the only function named handler or lambda_handler)")
         }
         EntrySource::Total => "none: the whole profile is one invocation".to_string(),
+        EntrySource::InitOnly => "none: an import-time log measures INIT only".to_string(),
     }
 }
 

@@ -169,13 +169,16 @@ static BUILTIN_PREFIXES: LazyLock<[Regex; 2]> = LazyLock::new(|| {
     [compile(CLOUDWATCH_PREFIX), compile(LAMBDA_PREFIX)]
 });
 
-struct Prefixes {
+/// The log prefixes stripped from each line: the user's, then the built-in
+/// ones. Shared with the import-time reader, whose lines come out of the
+/// same logs.
+pub(crate) struct Prefixes {
     user: Option<Regex>,
     builtin: &'static [Regex; 2],
 }
 
 impl Prefixes {
-    fn new(user: Option<Regex>) -> Self {
+    pub(crate) fn new(user: Option<Regex>) -> Self {
         Prefixes {
             user,
             builtin: &BUILTIN_PREFIXES,
@@ -183,7 +186,7 @@ impl Prefixes {
     }
 
     /// The line without its log prefix, and whether it had one.
-    fn strip<'l>(&self, line: &'l str) -> (&'l str, bool) {
+    pub(crate) fn strip<'l>(&self, line: &'l str) -> (&'l str, bool) {
         if let Some(user) = &self.user {
             if let Some(m) = user.find(line).filter(|m| m.start() == 0) {
                 return (&line[m.end()..], true);

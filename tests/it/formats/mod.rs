@@ -1,13 +1,16 @@
-//! pstats text, folded, speedscope and pprof readers against fixtures made by
-//! the real tools (fixtures/make_sampled_fixtures.sh). Every number is checked
+//! pstats text, folded, speedscope, pprof and import-time readers against
+//! fixtures made by the real tools (fixtures/make_sampled_fixtures.sh,
+//! fixtures/importtime/make_importtime_fixtures.sh). Every number is checked
 //! against a computation that does not use profdiff's parsers: sums over the
 //! raw folded lines, Python's own pstats view of the binary dump of the same
-//! run, speedscope weights and events read here with serde_json, and pprof
-//! values decoded by the protobuf classes austin-python ships. One file per
-//! format; the shared helpers and detection are here.
+//! run, speedscope weights and events read here with serde_json, pprof
+//! values decoded by the protobuf classes austin-python ships, and
+//! `python -X importtime` logs split at their `|` by a few lines of test
+//! code. One file per format; the shared helpers and detection are here.
 
 mod flame_graph;
 mod folded_reader;
+mod importtime;
 mod pprof_reader;
 mod speedscope_reader;
 mod text_reader;
