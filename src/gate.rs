@@ -12,6 +12,7 @@
 //! | `total_calls` | the whole profile (no filter given) | Σ new calls > Σ base calls + allowance |
 //! | `inclusive_time` | each selected function (with `max_time_increase_pct`) | new > base + max(base × PCT / 100, noise floor) |
 //! | `total_time` | the whole profile (no filter given, with `max_time_increase_pct`) | same, on the total |
+//! | `group_calls` | each [`GroupRule`] (`--max-group-calls NAME=PATTERN:N`) | Σ new calls of the functions the pattern matches > N |
 //!
 //! The calls allowance is `max(max_calls_increase, ⌊base × max_calls_increase_pct / 100⌋)`:
 //! an absolute number of calls, a percentage of the base, or the larger of
@@ -57,6 +58,16 @@
 //!   total is redundant, and with N > 0 it catches many small increases that
 //!   each stay under N.
 //!
+//! * **Group rules are absolute and name their own members.** A group's
+//!   pattern matches keys and displayed names as `--include` does, over
+//!   every function of the diff: `--include`/`--exclude`/`--only` do not
+//!   scope it, and it is judged (and counted in
+//!   [`GateVerdict::groups_checked`]) whatever they select. Only the new
+//!   side's sum is held to N: "at most three clients per request" is a
+//!   fact about the new code, and the base's sum is shown beside it. A
+//!   group matching nothing sums to 0. A group with a member that has no
+//!   call count on a side where it exists (sampled profiles) is not judged.
+//!
 //! * **Counts that follow the hash seed still fail.** A `__hash__` method or
 //!   the builtin `hash` whose count grew a little is likely hash-seed noise
 //!   ([`crate::noise`]), and the violation says so ([`Violation::likely_noise`],
@@ -69,7 +80,10 @@
 //! added function), `new` and `limit`, the largest `new` that would have
 //! passed.
 
+use regex::Regex;
+
 use crate::diff::{Change, Count, ProfileDiff};
+use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::model::Unit;
 use crate::noise::{self, Noise};
@@ -102,8 +116,76 @@ pub struct GateOptions {
     /// [`default_noise_floor`] for the profile's unit.
     pub time_noise_floor: Option<f64>,
     /// Which functions the per-function rules judge (`--include`/`--exclude`).
-    /// When it is not empty, the totals are not judged.
+    /// When it is not empty, the totals are not judged. Group rules ignore it.
     pub filter: Filter,
+    /// Ceilings on the summed calls of named groups of functions
+    /// (`--max-group-calls`), judged on every function whatever `filter`
+    /// selects.
+    pub groups: Vec<GroupRule>,
+}
+
+/// `--max-group-calls NAME=PATTERN:N`: the functions whose key or displayed
+/// name `PATTERN` matches (as `--include` matches) may make at most N calls
+/// together in the new profile.
+#[derive(Debug, Clone)]
+pub struct GroupRule {
+    /// The group's name, for messages and JSON.
+    pub name: String,
+    /// The pattern as given.
+    pub pattern: String,
+    /// The most calls the members may make together.
+    pub max_calls: u64,
+    regex: Regex,
+}
+
+impl GroupRule {
+    /// A rule, with its name checked ([`check_group_name`]) and its pattern
+    /// compiled: a bad one is an [`Error::Pattern`] or [`Error::Usage`].
+    pub fn new(name: &str, pattern: &str, max_calls: u64) -> Result<Self> {
+        check_group_name(name).map_err(Error::Usage)?;
+        let regex = Regex::new(pattern).map_err(|e| Error::Pattern {
+            role: "group",
+            pattern: pattern.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(GroupRule {
+            name: name.to_string(),
+            pattern: pattern.to_string(),
+            max_calls,
+            regex,
+        })
+    }
+
+    /// Whether a function (by key or displayed name) is a member.
+    pub fn matches(&self, key: &str, display: &str) -> bool {
+        self.regex.is_match(key) || self.regex.is_match(display)
+    }
+
+    /// The key a violation of this rule is reported under: `(group NAME)`.
+    pub fn violation_key(&self) -> String {
+        format!("(group {})", self.name)
+    }
+}
+
+/// Checks a group's name (for `--max-group-calls` and snapshot group
+/// lines): letters, digits, `_`, `-` and `.`, at most 64 of them, so it
+/// reads unambiguously before `=` and in messages.
+pub fn check_group_name(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() {
+        return Err("a group needs a name".to_string());
+    }
+    if name.chars().count() > 64 {
+        return Err(format!("group name {name:?} is longer than 64 characters"));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(format!(
+            "group name {name:?} contains {bad:?}; use letters, digits, `_`, `-` and `.`"
+        ));
+    }
+    Ok(())
 }
 
 impl GateOptions {
@@ -163,6 +245,8 @@ pub enum Rule {
     InclusiveTime,
     /// As `InclusiveTime`, for profiles whose unit is not time.
     InclusiveCost,
+    /// A group's summed calls went over its ceiling ([`GroupRule`]).
+    GroupCalls,
 }
 
 impl Rule {
@@ -175,12 +259,13 @@ impl Rule {
             Rule::Calls => "calls",
             Rule::InclusiveTime => "inclusive_time",
             Rule::InclusiveCost => "inclusive_cost",
+            Rule::GroupCalls => "group_calls",
         }
     }
 
     /// True for the rules whose numbers are call counts.
     pub fn is_calls(self) -> bool {
-        matches!(self, Rule::TotalCalls | Rule::Calls)
+        matches!(self, Rule::TotalCalls | Rule::Calls | Rule::GroupCalls)
     }
 }
 
@@ -203,6 +288,31 @@ pub struct Violation {
     /// function that follows the hash seed ([`noise::hash_seed_noise`]). It
     /// fails all the same; reports add a note.
     pub likely_noise: Option<Noise>,
+    /// For a group rule: the group and its members.
+    pub group: Option<GroupViolation>,
+}
+
+/// The group behind a [`Rule::GroupCalls`] violation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupViolation {
+    /// The group's name.
+    pub name: String,
+    /// Its pattern.
+    pub pattern: String,
+    /// Every member, most new calls first (then most base calls, then by key).
+    pub members: Vec<GroupMember>,
+}
+
+/// One function of a group, with its calls on each side (`None` where the
+/// function is absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    /// The function's key.
+    pub key: String,
+    /// Calls in the base.
+    pub base: Option<u64>,
+    /// Calls in the new profile.
+    pub new: Option<u64>,
 }
 
 /// `(base, new, limit)` of a broken rule.
@@ -218,6 +328,7 @@ impl Violation {
             new,
             limit,
             likely_noise: None,
+            group: None,
         }
     }
 
@@ -242,7 +353,7 @@ fn time_rules(unit: &Unit) -> (Rule, Rule) {
 pub struct GateVerdict {
     /// True when at least one rule was violated.
     pub regressed: bool,
-    /// Totals first, then functions by key.
+    /// Totals first, then groups (in the order given), then functions by key.
     pub violations: Vec<Violation>,
     /// Unit of the time/cost numbers in the violations.
     pub unit: Unit,
@@ -250,6 +361,9 @@ pub struct GateVerdict {
     pub functions_checked: usize,
     /// Whether the whole-profile totals were judged (no filter given).
     pub totals_checked: bool,
+    /// How many group rules were judged (all given, but those whose
+    /// members have no call counts).
+    pub groups_checked: usize,
     /// The absolute calls allowance the verdict was reached with
     /// ([`GateOptions::max_calls_increase`]), for reports.
     pub max_calls_increase: u64,
@@ -276,6 +390,16 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> GateVerdict {
             }
         }
     }
+    let groups = judge_groups(
+        &options.groups,
+        diff.functions.iter().map(|function| Counted {
+            key: &function.key,
+            display: &function.display,
+            base: function.calls.base.map(|c| c.0),
+            new: function.calls.new.map(|c| c.0),
+            present: (function.base_id.is_some(), function.new_id.is_some()),
+        }),
+    );
     let mut judge = Judge::new(options, floor, inclusive_rule);
     for function in &diff.functions {
         if !options.filter.keeps(function, diff.cost_threshold) {
@@ -295,7 +419,7 @@ pub fn evaluate(diff: &ProfileDiff, options: &GateOptions) -> GateVerdict {
             Some(&inclusive),
         );
     }
-    judge.verdict(violations, &diff.unit, totals_checked)
+    judge.verdict(violations, groups, &diff.unit, totals_checked)
 }
 
 /// Judges a comparison of several runs per side (`diff --base … --new …`).
@@ -325,17 +449,31 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> GateVerdict {
             }
         }
     }
+    // A median of counts can fall between two integers; round it up so
+    // a count that grew in half the runs is not excused.
+    let median_count =
+        |spread: Option<stats::Spread>| spread.map(|s| Count(s.median.ceil() as u64));
+    let present = |values: &[Option<u64>]| values.iter().any(Option::is_some);
+    // A group sums its members' medians: the rule is on the typical run.
+    let groups = judge_groups(
+        &options.groups,
+        diff.functions.iter().map(|function| Counted {
+            key: &function.key,
+            display: &function.display,
+            base: median_count(function.calls.base_spread).map(|c| c.0),
+            new: median_count(function.calls.new_spread).map(|c| c.0),
+            present: (
+                present(&function.calls.base) || function.self_cost.base_spread.is_some(),
+                present(&function.calls.new) || function.self_cost.new_spread.is_some(),
+            ),
+        }),
+    );
     let mut judge = Judge::new(options, floor, inclusive_rule);
     for function in &diff.functions {
-        // A median of counts can fall between two integers; round it up so
-        // a count that grew in half the runs is not excused.
-        let median_count =
-            |spread: Option<stats::Spread>| spread.map(|s| Count(s.median.ceil() as u64));
         let calls = Change::new(
             median_count(function.calls.base_spread),
             median_count(function.calls.new_spread),
         );
-        let present = |values: &[Option<u64>]| values.iter().any(Option::is_some);
         let base_present =
             present(&function.calls.base) || function.self_cost.base_spread.is_some();
         let new_present = present(&function.calls.new) || function.self_cost.new_spread.is_some();
@@ -350,7 +488,86 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> GateVerdict {
             inclusive.as_ref(),
         );
     }
-    judge.verdict(violations, &diff.unit, totals_checked)
+    judge.verdict(violations, groups, &diff.unit, totals_checked)
+}
+
+/// One function as the group rules see it.
+struct Counted<'a> {
+    key: &'a str,
+    display: &'a str,
+    base: Option<u64>,
+    new: Option<u64>,
+    /// Whether it exists on each side (base, new).
+    present: (bool, bool),
+}
+
+/// What the group rules found: their violations, in the order given, and
+/// how many were judged.
+struct GroupsJudged {
+    violations: Vec<Violation>,
+    checked: usize,
+}
+
+/// Judges every group rule over all `functions` (no filter applies).
+fn judge_groups<'a>(
+    rules: &[GroupRule],
+    functions: impl Iterator<Item = Counted<'a>>,
+) -> GroupsJudged {
+    let mut judged = GroupsJudged {
+        violations: Vec::new(),
+        checked: 0,
+    };
+    if rules.is_empty() {
+        return judged;
+    }
+    let functions: Vec<Counted<'a>> = functions.collect();
+    for rule in rules {
+        if let Some(outcome) = group_excess(rule, &functions) {
+            judged.checked += 1;
+            judged.violations.extend(outcome);
+        }
+    }
+    judged
+}
+
+/// `None` when the group cannot be judged (a member exists on a side
+/// without a call count); else the violation, if its new sum is over N.
+fn group_excess(rule: &GroupRule, functions: &[Counted<'_>]) -> Option<Option<Violation>> {
+    let mut members = Vec::new();
+    let (mut base, mut new) = (0u64, 0u64);
+    for function in functions.iter().filter(|f| rule.matches(f.key, f.display)) {
+        let (base_present, new_present) = function.present;
+        if (base_present && function.base.is_none()) || (new_present && function.new.is_none()) {
+            return None;
+        }
+        base = base.saturating_add(function.base.unwrap_or(0));
+        new = new.saturating_add(function.new.unwrap_or(0));
+        members.push(GroupMember {
+            key: function.key.to_string(),
+            base: function.base,
+            new: function.new,
+        });
+    }
+    if new <= rule.max_calls {
+        return Some(None);
+    }
+    members.sort_by(|a, b| {
+        (b.new, b.base)
+            .cmp(&(a.new, a.base))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    let mut violation = Violation::of(
+        &rule.violation_key(),
+        &format!("group {}", rule.name),
+        Rule::GroupCalls,
+        (Some(base as f64), new as f64, rule.max_calls as f64),
+    );
+    violation.group = Some(GroupViolation {
+        name: rule.name.clone(),
+        pattern: rule.pattern.clone(),
+        members,
+    });
+    Some(Some(violation))
 }
 
 /// The per-function rules, shared by [`evaluate`] and [`evaluate_runs`].
@@ -404,16 +621,18 @@ impl<'o> Judge<'o> {
         }
     }
 
-    /// Totals first, then functions by key: the caller's row order (its
-    /// --sort) must not change a verdict.
+    /// Totals first, then groups as given, then functions by key: the
+    /// caller's row order (its --sort) must not change a verdict.
     fn verdict(
         self,
         mut violations: Vec<Violation>,
+        groups: GroupsJudged,
         unit: &Unit,
         totals_checked: bool,
     ) -> GateVerdict {
         let mut per_function = self.violations;
         per_function.sort_by(|a, b| a.key.cmp(&b.key).then(a.rule.cmp(&b.rule)));
+        violations.extend(groups.violations);
         violations.extend(per_function);
         GateVerdict {
             regressed: !violations.is_empty(),
@@ -421,6 +640,7 @@ impl<'o> Judge<'o> {
             unit: unit.clone(),
             functions_checked: self.checked,
             totals_checked,
+            groups_checked: groups.checked,
             max_calls_increase: self.options.max_calls_increase,
             max_calls_increase_pct: self.options.max_calls_increase_pct,
         }
@@ -542,6 +762,69 @@ mod tests {
             allowing(0, Some(f64::INFINITY)).calls_limit(Some(5)),
             u64::MAX
         );
+    }
+
+    #[test]
+    fn group_rule_edges() {
+        let counted = |key: &'static str, base: Option<u64>, new: Option<u64>| Counted {
+            key,
+            display: key,
+            base,
+            new,
+            present: (base.is_some(), new.is_some()),
+        };
+        let functions = [
+            counted("a.py:client", Some(1), Some(2)),
+            counted("a.py:resource", None, Some(2)),
+            counted("a.py:gone", Some(5), None),
+            counted("b.py:other", Some(1), Some(100)),
+        ];
+        let rule = |max| GroupRule::new("clients", "^a.py:", max).unwrap();
+        // New sum 4 (a removed member counts 0 there); the base is shown, not judged.
+        assert_eq!(group_excess(&rule(4), &functions), Some(None));
+        let violation = group_excess(&rule(3), &functions).unwrap().unwrap();
+        assert_eq!(
+            (violation.base, violation.new, violation.limit),
+            (Some(6.0), 4.0, 3.0)
+        );
+        assert_eq!(violation.key, "(group clients)");
+        let members: Vec<_> = violation
+            .group
+            .unwrap()
+            .members
+            .into_iter()
+            .map(|m| (m.key, m.base, m.new))
+            .collect();
+        // Most new calls first, then most base calls, then by key.
+        assert_eq!(
+            members,
+            [
+                ("a.py:client".to_string(), Some(1), Some(2)),
+                ("a.py:resource".to_string(), None, Some(2)),
+                ("a.py:gone".to_string(), Some(5), None),
+            ]
+        );
+        // Nothing matches: 0 calls, which any N allows.
+        let none = GroupRule::new("none", "^zzz", 0).unwrap();
+        assert_eq!(group_excess(&none, &functions), Some(None));
+        // A member present without a count (sampled): not judged, not counted.
+        let sampled = [Counted {
+            present: (true, true),
+            ..counted("a.py:client", Some(1), None)
+        }];
+        assert_eq!(group_excess(&rule(0), &sampled), None);
+        let judged = judge_groups(&[rule(0), none], sampled.into_iter());
+        assert_eq!((judged.checked, judged.violations.len()), (1, 0));
+    }
+
+    #[test]
+    fn group_names() {
+        for good in ["clients", "aws-clients.v2", "db_queries", "n1"] {
+            assert_eq!(check_group_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", "a b", "a=b", "a:b", "a|b", &"x".repeat(65)] {
+            assert!(check_group_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub fn write_text(
             Cell::plain(format!("{base} → {new}")),
             Cell::new(limit, Tone::Dim),
             Cell::new(excess(violation, &verdict.unit), Tone::Worse),
-            Cell::plain(violation.display.clone()),
+            Cell::plain(subject(violation, &|key| key.to_string())),
         ]);
     }
     table.write(out, style)?;
@@ -100,7 +100,27 @@ pub(crate) fn hash_seed_note(
     notes::violations(&keys, &remedy, name)
 }
 
-/// "checked 2,881 functions and the totals" and the like, followed by the
+/// What a violation is about, for the last column: the function's label,
+/// or for a group rule `group clients: botocore/session.py:create_client
+/// 1 → 6, boto3/__init__.py:client — → 2` (members with their calls base →
+/// new, most new calls first; the first 10, then `… N more`). `name`
+/// writes each name (as is, or as a Markdown code span).
+pub(crate) fn subject(violation: &Violation, name: &dyn Fn(&str) -> String) -> String {
+    let Some(group) = &violation.group else {
+        return name(&violation.display);
+    };
+    let side =
+        |calls: Option<u64>| calls.map_or_else(|| "—".to_string(), |c| units::grouped(c as i128));
+    let members: Vec<String> = group
+        .members
+        .iter()
+        .map(|m| format!("{} {} → {}", name(&m.key), side(m.base), side(m.new)))
+        .collect();
+    format!("group {}: {}", name(&group.name), notes::members(&members))
+}
+
+/// "checked 2,881 functions and the totals" and the like (with group rules,
+/// "checked 2,881 functions, the totals and 1 group"), followed by the
 /// calls allowance when one was given ("; calls may grow by 2% of the base").
 pub(crate) fn scope_summary(verdict: &GateVerdict) -> String {
     let functions = format!(
@@ -112,10 +132,20 @@ pub(crate) fn scope_summary(verdict: &GateVerdict) -> String {
             "s"
         }
     );
-    let scope = if verdict.totals_checked {
-        format!("checked {functions} and the totals")
-    } else {
-        format!("checked {functions} matching the filters")
+    let groups = (verdict.groups_checked > 0).then(|| {
+        format!(
+            "{} group{}",
+            units::grouped(verdict.groups_checked as i128),
+            if verdict.groups_checked == 1 { "" } else { "s" }
+        )
+    });
+    let scope = match (verdict.totals_checked, groups) {
+        (true, None) => format!("checked {functions} and the totals"),
+        (false, None) => format!("checked {functions} matching the filters"),
+        (true, Some(groups)) => format!("checked {functions}, the totals and {groups}"),
+        (false, Some(groups)) => {
+            format!("checked {functions} matching the filters and {groups}")
+        }
     };
     match calls_allowance(verdict.max_calls_increase, verdict.max_calls_increase_pct) {
         Some(allowance) => format!("{scope}; calls may grow by {allowance}"),

@@ -1,6 +1,7 @@
 //! The notes reports print about likely noise: which changed counts follow
 //! the hash seed ([`crate::noise`]), worded once for every format. A
 //! `name` function writes each key (as is, or as a Markdown code span).
+//! Also the capped list of a group's members under a violated group rule.
 
 use crate::diff::FunctionDiff;
 
@@ -63,6 +64,20 @@ pub(crate) fn violations(
          profile with PYTHONHASHSEED=0, or {remedy}",
         prose_list(&flagged)
     ))
+}
+
+/// How many members of a group a violation lists before it says `… N more`.
+pub(crate) const MEMBERS_LISTED: usize = 10;
+
+/// A group's members (each already written with its value) for a
+/// violation: `a 6, b 3, c 2`, beyond [`MEMBERS_LISTED`] `a 6, …, j 1, … 4 more`.
+pub(crate) fn members(members: &[String]) -> String {
+    let shown = &members[..members.len().min(MEMBERS_LISTED)];
+    let mut text = shown.join(", ");
+    if members.len() > shown.len() {
+        text.push_str(&format!(", … {} more", members.len() - shown.len()));
+    }
+    text
 }
 
 /// `a, b, c` (for a list in parentheses): at most [`LISTED`] names, then
@@ -164,6 +179,14 @@ mod tests {
             "(t.py:__hash__#1, t.py:__hash__#2, t.py:__hash__#3, t.py:__hash__#4, \
              t.py:__hash__#5 and 2 more)"
         ));
+
+        let listed: Vec<String> = (1..=12).map(|n| format!("f{n} {n}")).collect();
+        assert_eq!(members(&listed[..2]), "f1 1, f2 2");
+        assert_eq!(
+            members(&listed),
+            "f1 1, f2 2, f3 3, f4 4, f5 5, f6 6, f7 7, f8 8, f9 9, f10 10, … 2 more"
+        );
+        assert_eq!(members(&listed[..10]).matches(", ").count(), 9);
 
         assert_eq!(plain_violations(&[], "x"), None);
         assert_eq!(

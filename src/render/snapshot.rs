@@ -8,7 +8,7 @@ use similar::TextDiff;
 
 use super::escape::escape;
 
-use crate::snapshot::CheckOutcome;
+use crate::snapshot::{CheckOutcome, GroupViolation};
 
 use super::notes;
 use super::table::{paint, Style, Tone};
@@ -72,15 +72,29 @@ pub fn write_report(
     for problem in &outcome.header {
         writeln!(out, "  {path}: header: {problem}")?;
     }
-    for v in &outcome.violations {
-        writeln!(
-            out,
-            "  {path}:{}: {}: expected {}, actual {}",
-            v.line,
-            escape(&v.key),
-            v.bound,
-            v.actual
-        )?;
+    // Bounds on functions and on groups, in file order.
+    let mut failed: Vec<(usize, String)> = outcome
+        .violations
+        .iter()
+        .map(|v| {
+            let text = format!(
+                "{}: expected {}, actual {}",
+                escape(&v.key),
+                v.bound,
+                v.actual
+            );
+            (v.line, text)
+        })
+        .chain(
+            outcome
+                .group_violations
+                .iter()
+                .map(|v| (v.line, escape(&group_violation_text(v)).into_owned())),
+        )
+        .collect();
+    failed.sort_by_key(|(line, _)| *line);
+    for (line, text) in failed {
+        writeln!(out, "  {path}:{line}: {text}")?;
     }
     for v in &outcome.vanished {
         writeln!(
@@ -106,6 +120,27 @@ pub fn write_report(
     writeln!(out)?;
     let diff = unified_diff(outcome, path, &format!("{path} (actual)"), style.color);
     out.write_all(diff.as_bytes())
+}
+
+/// `group clients: expected calls <= 3, actual 11 (botocore/session.py:create_client 6,
+/// boto3/__init__.py:resource 3, boto3/__init__.py:client 2)`: the group, the bound, the
+/// sum, and the members that make it up, largest first (the first 10, then
+/// `… N more`).
+pub fn group_violation_text(violation: &GroupViolation) -> String {
+    let members: Vec<String> = violation
+        .members
+        .iter()
+        .map(|m| format!("{} {}", m.key, m.value))
+        .collect();
+    let members = if members.is_empty() {
+        "no function matches".to_string()
+    } else {
+        notes::members(&members)
+    };
+    format!(
+        "group {}: expected {}, actual {} ({members})",
+        violation.name, violation.bound, violation.actual
+    )
 }
 
 impl fmt::Display for CheckOutcome {

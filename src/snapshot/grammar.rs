@@ -1,20 +1,59 @@
 //! The grammar of a function line: its key, and bounds like `calls <= 2`,
-//! `calls ≈ 3028 ±2%` or `incl ≈ 134ms ±50%`.
+//! `calls ≈ 3028 ±2%` or `incl ≈ 134ms ±50%` (a group line's bounds too:
+//! [`super::group`]).
 
-use crate::model::{FunctionId, Profile};
+use crate::model::Function;
 
 use super::render::format_cost;
 use super::{Band, CallsTolerance};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(super) enum Field {
     Calls,
     Incl,
     SelfCost,
 }
 
+/// The numbers a bound is judged on: one function's, or the sums over a
+/// group's members.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Values {
+    /// `None` when the profile has no call counts (sampled).
+    pub(super) calls: Option<u64>,
+    pub(super) self_cost: f64,
+    pub(super) inclusive: f64,
+}
+
+impl Values {
+    pub(super) fn of(function: &Function) -> Self {
+        Values {
+            calls: function.calls,
+            self_cost: function.self_cost,
+            inclusive: function.inclusive_cost,
+        }
+    }
+
+    /// The value of one field; `None` for calls the profile does not count.
+    pub(super) fn get(&self, field: Field) -> Option<f64> {
+        match field {
+            Field::Calls => self.calls.map(|calls| calls as f64),
+            Field::Incl => Some(self.inclusive),
+            Field::SelfCost => Some(self.self_cost),
+        }
+    }
+
+    /// The value of one field as a bound writes it (`6`, `67.7ms`).
+    pub(super) fn format(&self, field: Field, time: bool) -> String {
+        match (field, self.get(field)) {
+            (_, None) => "unknown".to_string(),
+            (Field::Calls, Some(calls)) => format!("{calls}"),
+            (_, Some(cost)) => format_cost(cost, time),
+        }
+    }
+}
+
 impl Field {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Field::Calls => "calls",
             Field::Incl => "incl",
@@ -38,7 +77,7 @@ pub(super) enum Op {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Clause {
-    field: Field,
+    pub(super) field: Field,
     pub(super) op: Op,
     value: f64,
     /// Whether the snapshot's unit is time (for formatting).
@@ -84,21 +123,16 @@ impl Clause {
         (self.field == Field::Calls).then_some(self.value as u64)
     }
 
-    /// `Ok` when the bound holds, else the actual value for the message.
+    /// `Ok` when the bound holds for `values`, else the actual value for
+    /// the message. `time` says whether costs are durations.
     pub(super) fn holds(
         &self,
-        profile: &Profile,
-        id: FunctionId,
+        values: &Values,
         floor: f64,
+        time: bool,
     ) -> std::result::Result<(), String> {
-        let function = &profile.functions[id];
-        let actual = match self.field {
-            Field::Calls => match function.calls {
-                Some(calls) => calls as f64,
-                None => return Err("unknown (the profile has no call counts)".to_string()),
-            },
-            Field::Incl => function.inclusive_cost,
-            Field::SelfCost => function.self_cost,
+        let Some(actual) = values.get(self.field) else {
+            return Err("unknown (the profile has no call counts)".to_string());
         };
         let ok = match self.op {
             Op::Eq => actual == self.value,
@@ -115,10 +149,8 @@ impl Clause {
         };
         if ok {
             Ok(())
-        } else if self.field == Field::Calls {
-            Err(format!("{actual}"))
         } else {
-            Err(format_cost(actual, profile.meta.unit.is_time()))
+            Err(values.format(self.field, time))
         }
     }
 
@@ -127,13 +159,11 @@ impl Clause {
     /// for times and `calls_tolerance` (when given) for calls.
     pub(super) fn replacement(
         &self,
-        profile: &Profile,
-        id: FunctionId,
+        values: &Values,
+        time: bool,
         band: f64,
         calls_tolerance: Option<CallsTolerance>,
     ) -> Option<String> {
-        let function = &profile.functions[id];
-        let time = profile.meta.unit.is_time();
         let band = match self.op {
             Op::Approx(pct) => pct,
             _ => band,
@@ -143,16 +173,16 @@ impl Clause {
             _ => calls_tolerance,
         };
         match self.field {
-            Field::Calls => function
+            Field::Calls => values
                 .calls
                 .map(|calls| calls_clause(calls, calls_tolerance)),
             Field::Incl => Some(format!(
                 "incl ≈ {} ±{band}%",
-                format_cost(function.inclusive_cost, time)
+                format_cost(values.inclusive, time)
             )),
             Field::SelfCost => Some(format!(
                 "self ≈ {} ±{band}%",
-                format_cost(function.self_cost, time)
+                format_cost(values.self_cost, time)
             )),
         }
     }

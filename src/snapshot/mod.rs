@@ -52,6 +52,20 @@
 //! * Sampled profiles have no call counts, so no `calls` bound is written;
 //!   a function line with no bound at all still asserts that the function
 //!   exists.
+//! * **Group lines**, written by hand anywhere after the header, bound a
+//!   named sum over the functions a regex matches:
+//!   `group clients = botocore/session.py:create_client|boto3/__init__.py:(client|resource)  calls <= 3`.
+//!   `group`, one space, a name (letters, digits, `_`, `-`, `.`), `=`, the
+//!   pattern (up to two spaces or a tab; a JSON string when it holds
+//!   those), two spaces, then at least one bound as on a function line. The
+//!   pattern matches keys and displayed names as `--include` does, across
+//!   every function of the profile (the recorded filters do not apply: a
+//!   group names its own members). The value is the sum over the members:
+//!   calls, self and incl summed (so `incl` counts twice the time of a
+//!   member another member calls); a group matching nothing is 0. A failed
+//!   bound names the group and its members with their values; a group line
+//!   is kept through `--update`, its failed bounds rewritten as on function
+//!   lines. A function key that starts with `group ` is written quoted.
 //!
 //! # Bounds
 //!
@@ -142,11 +156,13 @@ use crate::align::AlignOptions;
 
 mod check;
 mod grammar;
+mod group;
 mod parse;
 mod policy;
 mod render;
 
 pub use check::{check, check_file, BoundViolation, CheckOutcome, Vanished};
+pub use group::{GroupMember, GroupViolation};
 pub use policy::{apply_policy, is_ci, new_path, render_to, write, Action, Mode};
 pub use render::render;
 

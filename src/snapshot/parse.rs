@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::model::Profile;
 
 use super::grammar::{parse_band, parse_clauses, split_key, Clause};
+use super::group::{self, Group};
 use super::render::{band_line, format_line};
 use super::{
     Band, CallsTolerance, SnapshotError, BAND_PREFIX, CALLS_TOLERANCE_PREFIX, EXCLUDE_PREFIX,
@@ -23,6 +24,9 @@ pub(super) struct Entry {
     pub(super) text: String,
     /// Comment and blank lines just above it.
     pub(super) leading: Vec<String>,
+    /// Set for a group line; then `key` is the group's name and `raw_key`
+    /// the line up to the end of its pattern.
+    pub(super) group: Option<Group>,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +205,7 @@ pub(super) fn parse(text: &str) -> std::result::Result<Parsed, SnapshotError> {
 
     let mut leading = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut groups_seen: HashMap<String, usize> = HashMap::new();
     for (index, &line) in lines.iter().enumerate().skip(header_end) {
         let number = index + 1;
         if is_comment_or_blank(line) {
@@ -223,6 +228,29 @@ pub(super) fn parse(text: &str) -> std::result::Result<Parsed, SnapshotError> {
             leading.push(line.to_string());
             continue;
         }
+        if group::is_group_line(line) {
+            let (group, head, clauses) =
+                group::parse(line, time).map_err(|m| SnapshotError::new(number, m))?;
+            if let Some(previous) = groups_seen.insert(group.name.clone(), number) {
+                return Err(SnapshotError::new(
+                    number,
+                    format!(
+                        "group {} is defined twice (also on line {previous})",
+                        group.name
+                    ),
+                ));
+            }
+            parsed.entries.push(Entry {
+                line: number,
+                key: group.name.clone(),
+                raw_key: head,
+                clauses,
+                text: line.to_string(),
+                leading: std::mem::take(&mut leading),
+                group: Some(group),
+            });
+            continue;
+        }
         let (key, raw_key, rest) = split_key(line).map_err(|m| SnapshotError::new(number, m))?;
         if let Some(previous) = seen.insert(key.clone(), number) {
             return Err(SnapshotError::new(
@@ -238,6 +266,7 @@ pub(super) fn parse(text: &str) -> std::result::Result<Parsed, SnapshotError> {
             clauses,
             text: line.to_string(),
             leading: std::mem::take(&mut leading),
+            group: None,
         });
     }
     parsed.trailing = leading;

@@ -7,6 +7,7 @@ use crate::gate;
 use crate::model::{FunctionId, Profile};
 
 use super::grammar::{calls_clause, looks_like_bound};
+use super::group::is_group_line;
 use super::{
     Band, CallsTolerance, SnapshotOptions, BAND_PREFIX, CALLS_TOLERANCE_PREFIX, EXCLUDE_PREFIX,
     FORMAT_PREFIX, INCLUDE_PREFIX, VERSION, VERSION_LINE,
@@ -68,6 +69,28 @@ pub fn render(profile: &Profile, options: &SnapshotOptions) -> Result<String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Every function with its key and displayed name, sorted by key: what
+/// group patterns are matched against (all functions, whatever the
+/// snapshot's filters).
+pub(super) fn all_functions(
+    profile: &Profile,
+    align: &AlignOptions,
+) -> Vec<(String, String, FunctionId)> {
+    let keys = align::keys(profile, align);
+    let files = align::normalized_files(profile, align);
+    let mut all: Vec<(String, String, FunctionId)> = keys
+        .into_iter()
+        .enumerate()
+        .map(|(id, key)| {
+            let function = &profile.functions[id];
+            let display = align::display_name(function, files[id].as_deref(), function.line);
+            (key, display, id)
+        })
+        .collect();
+    all.sort();
+    all
 }
 
 /// The functions the filter selects, with their keys, sorted by key.
@@ -142,7 +165,8 @@ fn quote_key(key: &str) -> String {
         || key.contains("  ")
         || key.contains('\t')
         || key.chars().any(|c| c.is_control())
-        || looks_like_bound(key);
+        || looks_like_bound(key)
+        || is_group_line(key);
     if needs_quotes {
         serde_json::to_string(key).unwrap_or_else(|_| key.to_string())
     } else {
@@ -209,6 +233,9 @@ mod tests {
         );
         assert_eq!(quote_key("a  b"), "\"a  b\"");
         assert_eq!(quote_key("#x"), "\"#x\"");
+        // A key that would read as a group line.
+        assert_eq!(quote_key("group x"), "\"group x\"");
+        assert_eq!(quote_key("group"), "group");
         let (key, raw, rest) = split_key("\"a  b\"  calls = 1").unwrap();
         assert_eq!(
             (key.as_str(), raw.as_str(), rest),
