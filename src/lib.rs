@@ -54,6 +54,7 @@ pub mod parallel;
 pub mod render;
 pub mod snapshot;
 pub mod stats;
+pub mod suite;
 pub mod wire;
 
 pub use error::{Error, ParseError, Position, Remedy, Result};

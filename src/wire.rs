@@ -290,15 +290,19 @@ pub struct Verdict {
 }
 
 /// One broken rule. `rule` is `calls`, `total_calls`, `inclusive_time`,
-/// `total_time` (or `inclusive_cost`/`total_cost` for non-time units). Numbers
-/// are calls for the call rules, else in the document's `unit`; `base` is
-/// null for a function that is new; `limit` is the largest `new` that would
-/// have passed.
+/// `total_time` (or `inclusive_cost`/`total_cost` for non-time units), or
+/// `group_calls`. Numbers are calls for the call rules, else in the
+/// document's `unit`; `base` is null for a function that is new; `limit` is
+/// the largest `new` that would have passed. A `group_calls` violation
+/// (`--max-group-calls`) has key `(group NAME)`, the sums over the group's
+/// members as `base` and `new`, and `group`, `pattern` and `members`, which
+/// other rules leave out (added in schema version 2 without a version
+/// change: a consumer that does not know them can ignore them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
-    /// The function's key, or `(total)`.
+    /// The function's key, `(total)`, or `(group NAME)`.
     pub key: String,
-    /// Which rule (`calls`, `total_calls`, `inclusive_time`, …).
+    /// Which rule (`calls`, `total_calls`, `inclusive_time`, `group_calls`, …).
     pub rule: String,
     /// Base value; null for a new function.
     pub base: Option<f64>,
@@ -306,6 +310,28 @@ pub struct Violation {
     pub new: f64,
     /// The largest value that would have passed.
     pub limit: f64,
+    /// The group's name (`group_calls` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The group's pattern (`group_calls` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Every function the pattern matched, most new calls first
+    /// (`group_calls` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<GroupMember>>,
+}
+
+/// A function of a group and its calls on each side; null where the
+/// function is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMember {
+    /// The function's key.
+    pub key: String,
+    /// Calls in the base; null where absent.
+    pub base: Option<u64>,
+    /// Calls in the new profile; null where absent.
+    pub new: Option<u64>,
 }
 
 /// One function of a single profile.
@@ -610,8 +636,9 @@ pub struct LambdaEntry {
     pub key: Option<String>,
     /// Its label.
     pub display: String,
-    /// `"option"` (asked for), `"named"` (the one `handler`/`lambda_handler`)
-    /// or `"total"` (no entry: the profile total).
+    /// `"option"` (asked for), `"named"` (the one `handler`/`lambda_handler`),
+    /// `"total"` (no entry: the profile total) or `"init-only"` (an
+    /// import-time log: no invocation, INIT only).
     pub source: String,
 }
 
@@ -659,4 +686,64 @@ pub struct LambdaDelta {
     /// Δ INIT duration, ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_ms: Option<f64>,
+}
+
+/// `profdiff diff BASE_DIR NEW_DIR --format json`: a suite of profiles
+/// compared pair by pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteDocument {
+    /// Incremented on incompatible changes ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// Always `suite`.
+    pub kind: String,
+    /// The base directory, as given.
+    pub base: String,
+    /// The new directory, as given.
+    pub new: String,
+    /// True when any pair regressed (the exit status is then 1, or 2 when
+    /// a pair could not be read).
+    pub regressed: bool,
+    /// One entry per path found in either directory, in natural path order.
+    pub profiles: Vec<SuiteProfile>,
+}
+
+/// One path of a suite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteProfile {
+    /// The path below both directories.
+    pub path: String,
+    /// `regressed`, `improved`, `unchanged`, `only_base`, `only_new` or
+    /// `error`.
+    pub status: String,
+    /// Unit of the costs, for a compared pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The pair's totals and counts, as in a diff document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+    /// The pair's largest cause, else its largest change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub largest: Option<SuiteChange>,
+    /// The gate's verdict on the pair, when gated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// Why the pair could not be compared (`error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The change a suite's line names for a pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteChange {
+    /// The function's key.
+    pub key: String,
+    /// Its pstats-like label.
+    pub display: String,
+    /// `cause` (a call count that changed at its origin) or `change` (the
+    /// largest change).
+    pub kind: String,
+    /// Calls on each side.
+    pub calls: Change<i64>,
+    /// Time (cost, in `unit`) it moved.
+    pub moved: Option<f64>,
 }

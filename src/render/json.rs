@@ -34,7 +34,7 @@ fn cost_change(change: &diff::Change<f64>) -> wire::Change<f64> {
     }
 }
 
-fn count_change(change: &diff::Change<Count>) -> wire::Change<i64> {
+pub(super) fn count_change(change: &diff::Change<Count>) -> wire::Change<i64> {
     let as_i64 = |c: Count| i64::try_from(c.0).unwrap_or(i64::MAX);
     wire::Change {
         base: change.base.map(as_i64),
@@ -196,6 +196,11 @@ fn function_change_ref<'a>(
     }
 }
 
+/// A diff's document without its rows: what a suite keeps of each pair.
+pub(super) fn diff_document_head(report: &DiffReport<'_>) -> wire::DiffDocument<()> {
+    diff_document_with(report, ())
+}
+
 /// Everything of a diff's document but its rows, around `functions`.
 fn diff_document_with<F>(report: &DiffReport<'_>, functions: F) -> wire::DiffDocument<F> {
     let diff = report.diff;
@@ -302,6 +307,18 @@ pub fn verdict(verdict: &GateVerdict) -> wire::Verdict {
                 base: v.base,
                 new: v.new,
                 limit: v.limit,
+                group: v.group.as_ref().map(|g| g.name.clone()),
+                pattern: v.group.as_ref().map(|g| g.pattern.clone()),
+                members: v.group.as_ref().map(|g| {
+                    g.members
+                        .iter()
+                        .map(|m| wire::GroupMember {
+                            key: m.key.clone(),
+                            base: m.base,
+                            new: m.new,
+                        })
+                        .collect()
+                }),
             })
             .collect(),
     }

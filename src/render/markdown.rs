@@ -163,7 +163,7 @@ fn write_violations(out: &mut dyn Write, verdict: &GateVerdict, hints: &Hints) -
         let function = if violation.key == TOTAL_KEY {
             "whole profile".to_string()
         } else {
-            code(&violation.display)
+            gate::subject(violation, &code)
         };
         writeln!(
             out,
@@ -346,6 +346,11 @@ pub fn code(text: &str) -> String {
 
 /// Plain text in a table cell or paragraph: Markdown punctuation and HTML
 /// metacharacters are backslash-escaped so they show as written.
+/// Text safe in a Markdown table cell or paragraph (the suite's too).
+pub(super) fn text(text: &str) -> String {
+    escape_text(text)
+}
+
 fn escape_text(text: &str) -> String {
     let text = super::escape::escape(text);
     let mut out = String::with_capacity(text.len());
@@ -363,6 +368,12 @@ fn escape_text(text: &str) -> String {
 }
 
 /// Text inside HTML (`<summary>`), where Markdown is not interpreted.
+/// Text inside an HTML element of the Markdown (a `<summary>`), where
+/// Markdown escapes would show.
+pub(super) fn html_text(text: &str) -> String {
+    escape_html(text)
+}
+
 fn escape_html(text: &str) -> String {
     super::escape::escape(text)
         .replace('&', "&amp;")

@@ -31,6 +31,7 @@ pub(crate) mod notes;
 pub mod runs_json;
 pub mod runs_text;
 pub mod snapshot;
+pub mod suite;
 pub(crate) mod table;
 pub mod text;
 pub(crate) mod units;
@@ -105,6 +106,9 @@ pub enum Report<'a> {
     Runs(RunsReport<'a>),
     /// A differential flame graph: SVG ([`OutputFormat::Flamegraph`]).
     FlameGraph(FlameGraphReport),
+    /// Two directories of profiles compared pair by pair: text, JSON or
+    /// Markdown.
+    Suite(suite::SuiteReport),
 }
 
 impl Report<'_> {
@@ -116,6 +120,7 @@ impl Report<'_> {
             Report::Show(_) => "show",
             Report::Runs(_) => "runs",
             Report::FlameGraph(_) => "flame graph",
+            Report::Suite(_) => "suite",
         }
     }
 
@@ -135,6 +140,10 @@ impl Report<'_> {
                 OutputFormat::Text | OutputFormat::Json | OutputFormat::Html
             ) | (Report::Runs(_), OutputFormat::Text | OutputFormat::Json)
                 | (Report::FlameGraph(_), OutputFormat::Flamegraph)
+                | (
+                    Report::Suite(_),
+                    OutputFormat::Text | OutputFormat::Json | OutputFormat::Markdown
+                )
         )
     }
 }
@@ -186,6 +195,9 @@ pub fn write(
         (Report::Runs(report), OutputFormat::Text) => runs_text::write(out, report, style),
         (Report::Runs(report), OutputFormat::Json) => runs_json::write(out, report, style.indent),
         (Report::FlameGraph(report), OutputFormat::Flamegraph) => flamegraph::write(out, report),
+        (Report::Suite(report), OutputFormat::Text) => suite::write_text(out, report, style),
+        (Report::Suite(report), OutputFormat::Json) => suite::write_json(out, report, style.indent),
+        (Report::Suite(report), OutputFormat::Markdown) => suite::write_markdown(out, report),
         (report, format) => Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!("a {} report cannot be written as {format}", report.kind()),

@@ -9,6 +9,7 @@ mod conventions;
 mod dot;
 mod formats;
 mod gate;
+mod groups;
 mod hash_seed;
 mod hostile_inputs;
 mod hostile_names;
@@ -25,6 +26,7 @@ mod realworld;
 mod render;
 mod snapshot;
 mod stats;
+mod suite;
 
 use std::process::{Command, Output};
 

@@ -31,14 +31,17 @@ fn samples_against_seconds_suggest_a_sample_rate() {
 }
 
 #[test]
-fn a_directory_given_to_diff_points_at_several_runs() {
-    let output = profdiff(&["diff", "fixtures/runs/before", "fixtures/runs/after"]);
+fn a_directory_and_a_file_given_to_diff_point_at_suites_and_runs() {
+    // Two directories are a suite (tests/it/suite.rs); a directory and a
+    // file are neither, and the message says what each would be.
+    let output = profdiff(&["diff", "fixtures/runs/before", "fixtures/seed/after.prof"]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
-        err.contains("fixtures/runs/before: is a directory"),
+        err.contains("fixtures/runs/before: is a directory but fixtures/seed/after.prof is not"),
         "{err}"
     );
+    assert!(err.contains("two directories"), "{err}");
     assert!(err.contains("--base") && err.contains("--new"), "{err}");
 }
 

@@ -13,7 +13,7 @@ use profdiff::align::AlignOptions;
 use profdiff::diff::{RowKind, SortKey};
 use profdiff::filter::Filter;
 use profdiff::formats::{Format, FORMATS};
-use profdiff::gate::GateOptions;
+use profdiff::gate::{GateOptions, GroupRule};
 use profdiff::input::LoadOptions;
 use profdiff::render::{OutputFormat, Style};
 use profdiff::Error;
@@ -131,6 +131,7 @@ Examples:
     $ profdiff snapshot after.prof --calls-tolerance 2% -o perf.snapshot
 
 Hand-edit a line into a bound: `calls <= 2`, `calls ≈ 3028 ±50`, `incl < 200ms`.
+Bound a sum over a pattern: `group clients = create_client|boto3  calls <= 3`.
 Locally a mismatch also writes FILE.new for review; with CI set nothing is written.";
 
 #[derive(Args, Debug)]
@@ -229,8 +230,9 @@ pub struct InputArgs {
     /// Only this thread of a speedscope file [default: all threads merged]
     #[arg(long, value_name = "NAME")]
     pub thread: Option<String>,
-    /// Strip this regex from the start of each pstats text line (CloudWatch
-    /// and Lambda runtime prefixes are stripped automatically).
+    /// Strip this regex from the start of each line of pstats text or an
+    /// import-time log (CloudWatch and Lambda runtime prefixes are stripped
+    /// automatically).
     #[arg(long, value_name = "REGEX")]
     pub strip_log_prefix: Option<String>,
 }
@@ -368,6 +370,18 @@ pub struct GateArgs {
     /// 1ms; 0 for non-time units]
     #[arg(long, value_name = "DURATION", requires = "fail_on_regression")]
     pub time_noise_floor: Option<String>,
+    /// The functions whose key or name PATTERN matches may make at most N
+    /// calls together in NEW (repeatable), e.g.
+    /// 'clients=botocore/session.py:create_client|boto3/__init__.py:(client|resource):3'.
+    /// NAME ends at the first `=`, N follows the last `:`. --include/--exclude
+    /// do not scope it. Not with --base/--new runs.
+    #[arg(
+        long,
+        value_name = "NAME=PATTERN:N",
+        requires = "fail_on_regression",
+        conflicts_with_all = ["base_runs", "new_runs"]
+    )]
+    pub max_group_calls: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -654,12 +668,48 @@ impl GateArgs {
             .map(|text| values::parse_noise_floor(text, unit))
             .transpose()
             .map_err(|e| Error::Usage(format!("--time-noise-floor: {e}")))?;
+        let mut groups: Vec<GroupRule> = Vec::with_capacity(self.max_group_calls.len());
+        for text in &self.max_group_calls {
+            let rule = parse_group_rule(text)
+                .map_err(|e| Error::Usage(format!("--max-group-calls {text:?}: {e}")))?;
+            if groups.iter().any(|other| other.name == rule.name) {
+                return Err(Error::Usage(format!(
+                    "--max-group-calls {text:?}: group {} is given twice",
+                    rule.name
+                )));
+            }
+            groups.push(rule);
+        }
         Ok(GateOptions {
             max_calls_increase: self.max_calls_increase,
             max_calls_increase_pct,
             max_time_increase_pct,
             time_noise_floor,
             filter: view.filter.clone(),
+            groups,
         })
     }
+}
+
+/// `NAME=PATTERN:N`: NAME up to the first `=`, N after the last `:` (a
+/// pattern is full of `:`, a name never has one).
+fn parse_group_rule(text: &str) -> Result<GroupRule, String> {
+    let syntax = "expected NAME=PATTERN:N, such as 'clients=create_client|boto3:3'";
+    let (name, rest) = text
+        .split_once('=')
+        .ok_or_else(|| format!("no `=` after the group's name; {syntax}"))?;
+    let (pattern, count) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| format!("no `:N` (the most calls) after the pattern; {syntax}"))?;
+    if pattern.is_empty() {
+        return Err(format!("the pattern is empty; {syntax}"));
+    }
+    let count = count.trim();
+    let max_calls = count.parse::<u64>().map_err(|_| {
+        format!("N after the last `:` must be a whole number of calls, found {count:?}; {syntax}")
+    })?;
+    GroupRule::new(name, pattern, max_calls).map_err(|e| match e {
+        Error::Pattern { message, .. } => format!("invalid regex {pattern:?}: {message}"),
+        other => other.to_string(),
+    })
 }

@@ -52,13 +52,25 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     if base_path.as_os_str() == "-" && new_path.as_os_str() == "-" {
         return Err(Error::Usage("only one of BASE and NEW can be `-` (stdin)".into()).into());
     }
-    for path in [base_path, new_path] {
-        if path.as_os_str() != "-" && path.is_dir() {
+    match (base_path.is_dir(), new_path.is_dir()) {
+        (true, true) => {
+            return crate::suite::run_suite(args, &view, &load, lambda.as_ref(), out);
+        }
+        (false, false) => {}
+        (base_is_dir, _) => {
+            let (dir, file) = if base_is_dir {
+                (base_path, new_path)
+            } else {
+                (new_path, base_path)
+            };
             return Err(Error::Input {
-                path: path.display().to_string(),
-                message: "is a directory, expected a profile file; to compare several runs \
-                          per side, give them with --base FILE|DIR … --new FILE|DIR …"
-                    .to_string(),
+                path: dir.display().to_string(),
+                message: format!(
+                    "is a directory but {} is not: give two directories to compare a \
+                     suite (profiles paired by path), or several runs per side with \
+                     --base FILE|DIR … --new FILE|DIR …",
+                    file.display()
+                ),
             }
             .into());
         }
@@ -70,10 +82,7 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     );
     let (mut base, new) = (base?, new?);
     if args.normalize {
-        base.normalize_to(&new)?;
-        base.meta
-            .notes
-            .push("costs scaled to the new profile's total (--normalize)".into());
+        normalize(&mut base, &new)?;
     }
     let inputs = [base_path, new_path];
     if view.format == OutputFormat::Flamegraph {
@@ -90,41 +99,11 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
         })?;
         return Ok(ExitCode::SUCCESS);
     }
-    // Caller breakdowns are made after the rows are chosen, for those rows.
-    let options = DiffOptions {
-        align: view.align.clone(),
-        callers: false,
-        cost_threshold: args.threshold,
-    };
-    let mut result = diff::diff(&base, &new, &options)?;
-    // Before sorting: rows in alignment order keep a file's functions
-    // together, which the analysis's walks over the call graph profit from.
-    let causes = (!args.no_causes).then(|| {
-        let mut causes = causes::analyze(&base, &new, &result);
-        causes.retain_related(|key, display| view.filter.matches(key, display));
-        causes
-    });
-    diff::sort_functions(&mut result.functions, view.sort);
-    // Text and JSON show callers when asked; Markdown always folds the shown
-    // rows' callers into <details>.
-    if args.callers || view.format == OutputFormat::Markdown {
-        let shown = view.filter.select(&result, view.top);
-        diff::add_callers(&base, &new, &mut result, &shown);
-    }
-    // The gate judges every function, so --top cannot hide a violation.
-    let verdict = args
-        .gate
-        .fail_on_regression
-        .then(|| args.gate.resolve(&view, &result.unit))
-        .transpose()?
-        .map(|options| gate::evaluate(&result, &options));
-    let cost = lambda
-        .map(|options| lambda::compare(&base, &new, &options))
-        .transpose()?;
+    let compared = compare(args, &view, lambda.as_ref(), &base, &new)?;
     // The pictures draw the call graph; the HTML report also shows the
     // flame graph when both inputs have stacks.
     let call_graph = matches!(view.format, OutputFormat::Html | OutputFormat::Dot)
-        .then(|| callgraph::edge_changes(&base, &new, &result));
+        .then(|| callgraph::edge_changes(&base, &new, &compared.result));
     let flame_graph = (view.format == OutputFormat::Html && has_stacks(&base) && has_stacks(&new))
         .then(|| {
             let options = FlameGraphOptions {
@@ -135,24 +114,105 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
             FlameGraphReport::new(&base, &new, &options).ok()
         })
         .flatten();
-    let mut report = DiffReport::new(&base, &new, &result, &view.filter, view.top);
+    let mut report = compared.report(args, &view, &base, &new);
     report.call_graph = call_graph.as_deref();
     report.flame_graph = flame_graph.as_ref();
-    report.causes = causes.as_ref();
-    report.show_callers = args.callers;
-    report.verdict = verdict.as_ref();
-    report.lambda = cost.as_ref();
-    report.hints = hints();
     let report = Report::from(report);
     emit(view.output.as_deref(), &inputs, out, |w| {
         render::write(&report, view.format, w, view.style)
     })?;
-    let code = finish_gate(verdict.as_ref(), &view, out);
+    let code = finish_gate(compared.verdict.as_ref(), &view, out);
     // The process ends here: the system takes its memory back at once,
     // faster than freeing a 100k-row diff and both profiles piece by piece.
     std::mem::forget(report);
-    std::mem::forget((result, causes, base, new));
+    std::mem::forget((compared, base, new));
     code
+}
+
+/// `--normalize`: the base's costs scaled to the new profile's total.
+pub(crate) fn normalize(
+    base: &mut profdiff::Profile,
+    new: &profdiff::Profile,
+) -> Result<(), Error> {
+    base.normalize_to(new)?;
+    base.meta
+        .notes
+        .push("costs scaled to the new profile's total (--normalize)".into());
+    Ok(())
+}
+
+/// A diff of two profiles with everything its report shows: rows sorted,
+/// causes, callers of the rows shown, the gate's verdict, the Lambda cost.
+pub(crate) struct Compared {
+    pub result: diff::ProfileDiff,
+    pub causes: Option<causes::Causes>,
+    pub verdict: Option<gate::GateVerdict>,
+    pub cost: Option<lambda::CostDiff>,
+}
+
+impl Compared {
+    /// The report `view` shows of it.
+    pub fn report<'a>(
+        &'a self,
+        args: &DiffArgs,
+        view: &View,
+        base: &'a profdiff::Profile,
+        new: &'a profdiff::Profile,
+    ) -> DiffReport<'a> {
+        let mut report = DiffReport::new(base, new, &self.result, &view.filter, view.top);
+        report.causes = self.causes.as_ref();
+        report.show_callers = args.callers;
+        report.verdict = self.verdict.as_ref();
+        report.lambda = self.cost.as_ref();
+        report.hints = hints();
+        report
+    }
+}
+
+pub(crate) fn compare(
+    args: &DiffArgs,
+    view: &View,
+    lambda_options: Option<&lambda::CostOptions>,
+    base: &profdiff::Profile,
+    new: &profdiff::Profile,
+) -> Result<Compared, Failure> {
+    // Caller breakdowns are made after the rows are chosen, for those rows.
+    let options = DiffOptions {
+        align: view.align.clone(),
+        callers: false,
+        cost_threshold: args.threshold,
+    };
+    let mut result = diff::diff(base, new, &options)?;
+    // Before sorting: rows in alignment order keep a file's functions
+    // together, which the analysis's walks over the call graph profit from.
+    let causes = (!args.no_causes).then(|| {
+        let mut causes = causes::analyze(base, new, &result);
+        causes.retain_related(|key, display| view.filter.matches(key, display));
+        causes
+    });
+    diff::sort_functions(&mut result.functions, view.sort);
+    // Text and JSON show callers when asked; Markdown always folds the shown
+    // rows' callers into <details>.
+    if args.callers || view.format == OutputFormat::Markdown {
+        let shown = view.filter.select(&result, view.top);
+        diff::add_callers(base, new, &mut result, &shown);
+    }
+    // The gate judges every function, so --top cannot hide a violation.
+    let verdict = args
+        .gate
+        .fail_on_regression
+        .then(|| args.gate.resolve(view, &result.unit))
+        .transpose()?
+        .map(|options| gate::evaluate(&result, &options));
+    let cost = lambda_options
+        .map(|options| lambda::compare(base, new, options))
+        .transpose()?;
+    Ok(Compared {
+        result,
+        causes,
+        verdict,
+        cost,
+    })
 }
 
 fn has_stacks(profile: &profdiff::Profile) -> bool {
@@ -161,7 +221,7 @@ fn has_stacks(profile: &profdiff::Profile) -> bool {
 
 /// Reports the gate's verdict on stderr (so it reaches the CI log even when
 /// stdout is JSON or Markdown headed for a file) and picks the exit code.
-fn finish_gate(
+pub(crate) fn finish_gate(
     verdict: Option<&gate::GateVerdict>,
     view: &View,
     out: &mut dyn Write,
@@ -183,7 +243,7 @@ fn finish_gate(
 }
 
 /// How the reports' notes point at this program's options.
-fn hints() -> Hints {
+pub(crate) fn hints() -> Hints {
     let mut hints = Hints::default();
     hints.several_runs = Some("--base/--new");
     hints.calls_tolerance = Some("--max-calls-increase-pct or --max-calls-increase");
@@ -267,13 +327,16 @@ fn run_diff_runs(
 }
 
 /// Reads one input, named as being read should memory run out.
-fn read_input(path: &Path, options: &input::LoadOptions) -> Result<profdiff::Profile, Error> {
+pub(crate) fn read_input(
+    path: &Path,
+    options: &input::LoadOptions,
+) -> Result<profdiff::Profile, Error> {
     crate::memory::reading(path, || input::load(path, options))
 }
 
 /// Writes to `destination` atomically (refusing to overwrite an input), or to
 /// stdout when there is none or it is `-`.
-fn emit(
+pub(crate) fn emit(
     destination: Option<&Path>,
     inputs: &[&Path],
     stdout: &mut dyn Write,

@@ -7,6 +7,7 @@ mod commands;
 mod man_and_completions;
 mod memory;
 mod paths;
+mod suite;
 mod values;
 
 use std::io::{self, Write};
@@ -87,7 +88,7 @@ fn stdout_writer() -> Box<dyn Write> {
 
 /// The library's error in the command line's words: a pattern is named by
 /// the flag that gave it.
-fn message(error: &Error) -> String {
+pub(crate) fn message(error: &Error) -> String {
     match error {
         Error::Pattern {
             role,

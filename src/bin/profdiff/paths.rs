@@ -33,6 +33,94 @@ pub fn expand_run_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
+/// One path of a suite (`diff BASE_DIR NEW_DIR`): below both directories,
+/// or below one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SuiteEntry {
+    /// The same relative path in both.
+    Both {
+        relative: String,
+        base: PathBuf,
+        new: PathBuf,
+    },
+    /// Only below the base directory.
+    OnlyBase { relative: String },
+    /// Only below the new directory.
+    OnlyNew { relative: String },
+}
+
+/// Files of a test run's output that are never profiles (pytest-profiling
+/// writes `combined.svg` beside its dumps; reports and pictures end up in
+/// the same folders): left out of a suite rather than failing it.
+const NOT_PROFILES: [&str; 12] = [
+    "svg", "png", "jpg", "jpeg", "gif", "html", "htm", "css", "js", "md", "rst", "dot",
+];
+
+/// Pairs the files below `base` and `new` by their path relative to each
+/// (hidden entries skipped, linked directories not followed, pictures and
+/// pages left out), in natural order of those paths. A directory with no
+/// file at all is an error: a suite that ran no test is more likely a
+/// wrong path than a result.
+pub fn suite_entries(base: &Path, new: &Path) -> Result<Vec<SuiteEntry>> {
+    let relative_files = |dir: &Path| -> Result<Vec<(String, PathBuf)>> {
+        let mut files = Vec::new();
+        collect_files(dir, &mut files)?;
+        files.retain(|path| {
+            let extension = path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase());
+            !extension.is_some_and(|e| NOT_PROFILES.contains(&e.as_str()))
+        });
+        if files.is_empty() {
+            return Err(Error::Input {
+                path: dir.display().to_string(),
+                message: "directory holds no profiles".to_string(),
+            });
+        }
+        Ok(files
+            .into_iter()
+            .map(|path| {
+                let relative = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned();
+                (relative, path)
+            })
+            .collect())
+    };
+    let base_files = relative_files(base)?;
+    let new_files: std::collections::HashMap<String, PathBuf> =
+        relative_files(new)?.into_iter().collect();
+    let mut entries = Vec::new();
+    let mut matched = std::collections::HashSet::new();
+    for (relative, base_path) in base_files {
+        match new_files.get(&relative) {
+            Some(new_path) => {
+                matched.insert(relative.clone());
+                entries.push(SuiteEntry::Both {
+                    relative,
+                    base: base_path,
+                    new: new_path.clone(),
+                });
+            }
+            None => entries.push(SuiteEntry::OnlyBase { relative }),
+        }
+    }
+    for relative in new_files.into_keys() {
+        if !matched.contains(&relative) {
+            entries.push(SuiteEntry::OnlyNew { relative });
+        }
+    }
+    entries.sort_by_cached_key(|entry| {
+        let (SuiteEntry::Both { relative, .. }
+        | SuiteEntry::OnlyBase { relative }
+        | SuiteEntry::OnlyNew { relative }) = entry;
+        NaturalKey(relative.clone())
+    });
+    Ok(entries)
+}
+
 /// A name ordered by [`natural_cmp`].
 #[derive(PartialEq, Eq)]
 struct NaturalKey(String);
