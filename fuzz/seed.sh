@@ -20,7 +20,7 @@ if [[ ${1:-} == --clean ]]; then
     rm -rf "$corpus"
 fi
 
-targets=(pstats pstats_text callgrind folded speedscope pprof gzip snapshot detect_and_load roundtrip)
+targets=(pstats pstats_text importtime callgrind folded speedscope pprof gzip snapshot detect_and_load roundtrip)
 for target in "${targets[@]}"; do
     mkdir -p "$corpus/$target"
 done
@@ -61,6 +61,8 @@ add pstats_text "$fixtures"/text/*.txt "$fixtures"/seed/*.pstats.txt \
     "$fixtures"/realworld/black-24.8.0.top20.txt
 add_gunzipped pstats_text "$fixtures"/text/seed_after_paired_cloudwatch.txt.gz \
     "$fixtures"/text/seed_after_paired_lambda.txt.gz
+
+add importtime "$fixtures"/importtime/*.log
 
 add callgrind "$fixtures"/callgrind/*.callgrind
 add_gunzipped callgrind "$fixtures"/realworld/black-24.8.0.p2c.callgrind.gz

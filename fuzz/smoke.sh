@@ -10,7 +10,7 @@ set -euo pipefail
 
 seconds=${1:-20}
 fuzz=$(cd "$(dirname "$0")" && pwd)
-targets=(pstats pstats_text callgrind folded speedscope pprof gzip snapshot detect_and_load roundtrip)
+targets=(pstats pstats_text importtime callgrind folded speedscope pprof gzip snapshot detect_and_load roundtrip)
 
 # Seed the corpora if they are missing.
 [[ -d $fuzz/corpus/pstats ]] || "$fuzz/seed.sh"
