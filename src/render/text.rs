@@ -18,13 +18,7 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
     let diff = report.diff;
     let unit = &diff.unit;
     let (headers, aligns) = diff_columns(unit);
-    let mut table = Table::new(aligns);
-    table.push(
-        headers
-            .into_iter()
-            .map(|h| Cell::new(h, Tone::Header))
-            .collect(),
-    );
+    let mut table = headed_table(headers, aligns);
     for row in &report.rows {
         table.push(function_row(row, unit, diff.cost_threshold));
         if report.show_callers {
@@ -32,20 +26,46 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>, style: Style) ->
         }
     }
     table.write(out, style)?;
-    if report.rows.len() < report.matching {
-        writeln!(
-            out,
-            "{}",
-            paint(
-                &report.hints.more_rows(report.matching - report.rows.len()),
-                Tone::Dim,
-                style.color
-            )
-        )?;
-    }
+    write_more_rows(
+        out,
+        report.rows.len(),
+        report.matching,
+        &report.hints,
+        style,
+    )?;
     if let Some(cost) = report.lambda {
         writeln!(out)?;
         super::lambda::write_text(out, cost, style)?;
+    }
+    Ok(())
+}
+
+/// A table with its header row.
+fn headed_table(headers: Vec<&str>, aligns: Vec<Align>) -> Table {
+    let mut table = Table::new(aligns);
+    table.push(
+        headers
+            .into_iter()
+            .map(|h| Cell::new(h, Tone::Header))
+            .collect(),
+    );
+    table
+}
+
+/// "… N more rows" under a table that `--top` cut.
+fn write_more_rows(
+    out: &mut dyn Write,
+    shown: usize,
+    matching: usize,
+    hints: &super::Hints,
+    style: Style,
+) -> io::Result<()> {
+    if shown < matching {
+        writeln!(
+            out,
+            "{}",
+            paint(&hints.more_rows(matching - shown), Tone::Dim, style.color)
+        )?;
     }
     Ok(())
 }
@@ -280,28 +300,18 @@ pub fn write_show(out: &mut dyn Write, report: &ShowReport<'_>, style: Style) ->
     write_show_head(out, report, style)?;
     let profile = report.profile;
     let (headers, aligns) = show_columns(&profile.meta.unit);
-    let mut table = Table::new(aligns);
-    table.push(
-        headers
-            .into_iter()
-            .map(|h| Cell::new(h, Tone::Header))
-            .collect(),
-    );
+    let mut table = headed_table(headers, aligns);
     for row in &report.rows {
         table.push(show_row(profile, row));
     }
     table.write(out, style)?;
-    if report.rows.len() < report.matching {
-        writeln!(
-            out,
-            "{}",
-            paint(
-                &report.hints.more_rows(report.matching - report.rows.len()),
-                Tone::Dim,
-                style.color
-            )
-        )?;
-    }
+    write_more_rows(
+        out,
+        report.rows.len(),
+        report.matching,
+        &report.hints,
+        style,
+    )?;
     if let Some(cost) = report.lambda {
         writeln!(out)?;
         super::lambda::write_estimate_text(out, cost, style)?;
