@@ -86,7 +86,7 @@ fn synthetic(variant: bool) -> Profile {
     profile
 }
 
-fn write_pair(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn write_pair(dir: &Path) -> (PathBuf, PathBuf) {
     let paths = (dir.join("base.prof"), dir.join("new.prof"));
     for (path, variant) in [(&paths.0, false), (&paths.1, true)] {
         let mut bytes = Vec::new();
