@@ -28,8 +28,9 @@ use crate::callgraph::{self, EdgeChange, Region};
 use crate::diff::{Change, FunctionDiff, ProfileDiff, RowKind, Status};
 use crate::model::Unit;
 
-/// Nodes drawn when the report's rows were not cut by a top N: about what
-/// stays readable on a screen (the command line's `--top` default for DOT).
+/// The command line's `--top` for DOT unless told otherwise: about what
+/// stays readable on a screen. A report without a top N draws every
+/// changed row it keeps.
 pub const DEFAULT_NODES: usize = 40;
 
 /// Longest function name drawn whole, in characters; longer ones keep
@@ -211,16 +212,11 @@ fn row_indices(report: &DiffReport<'_>) -> Vec<usize> {
         .collect()
 }
 
-/// How many nodes to draw. The report keeps its top N rows but not N: when
-/// the cut left rows out, N is the number of rows; when it did not, N may
-/// be larger than the rows, and the rows' paths get room up to
-/// [`DEFAULT_NODES`].
+/// How many nodes to draw: the report's `--top`.
 fn node_cap(report: &DiffReport<'_>) -> usize {
-    if report.rows.len() < report.matching {
-        report.rows.len()
-    } else {
-        report.rows.len().max(DEFAULT_NODES)
-    }
+    // `--top` caps the nodes (default 40); `--top 0` (no cap) draws every
+    // changed row the filters keep, with its path.
+    report.top.unwrap_or(usize::MAX)
 }
 
 /// Changed functions the filters keep that are not drawn.

@@ -250,6 +250,9 @@ pub struct DiffReport<'a> {
     pub rows: Vec<&'a FunctionDiff>,
     /// Rows that passed the filters, before the top N cut them.
     pub matching: usize,
+    /// The cut asked for (`--top`); `None` keeps every row. The DOT graph
+    /// takes it as its cap on nodes.
+    pub top: Option<usize>,
     /// Show each row's callers in the text table and JSON (Markdown shows
     /// whatever callers the diff holds). The diff engine makes them only for
     /// the rows shown ([`crate::diff::add_callers`]).
@@ -308,6 +311,7 @@ impl<'a> DiffReport<'a> {
             diff,
             rows,
             matching: count,
+            top,
             show_callers: false,
             verdict: None,
             lambda: None,
