@@ -470,6 +470,9 @@ pub fn evaluate_runs(diff: &RunsDiff, options: &GateOptions) -> GateVerdict {
     );
     let mut judge = Judge::new(options, floor, inclusive_rule);
     for function in &diff.functions {
+        if !options.filter.matches(&function.key, &function.display) {
+            continue;
+        }
         let calls = Change::new(
             median_count(function.calls.base_spread),
             median_count(function.calls.new_spread),

@@ -557,27 +557,11 @@ fn bad_group_options_are_usage_errors() {
         assert!(err.contains("--max-group-calls"), "{extra:?}: {err}");
         assert!(err.contains(needle), "{extra:?}: {err}");
     }
-    // Without the gate, or with several runs per side (not supported yet).
+    // Without the gate.
     let output = profdiff(&["diff", BEFORE, AFTER, "--max-group-calls", CLIENTS_RULE]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("--fail-on-regression"),
-        "{}",
-        stderr(&output)
-    );
-    let output = profdiff(&[
-        "diff",
-        "--base",
-        BEFORE,
-        "--new",
-        AFTER,
-        "--fail-on-regression",
-        "--max-group-calls",
-        CLIENTS_RULE,
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("cannot be used with"),
         "{}",
         stderr(&output)
     );
@@ -661,5 +645,68 @@ fn proposed_text_with_groups_reads_back() {
             .contains("\ngroup only_calls = app  calls ≈ 5 ±1\n"),
         "{}",
         folded_outcome.actual
+    );
+}
+
+/// With several runs per side the group sums its members' median counts.
+/// fixtures/runs holds cProfile runs of the seed app before and after the
+/// fix; pstats counts, per run, create_client 6, resource 3, client 2
+/// before (11) and 1 + 1 after (2), the same in every run.
+#[test]
+fn gate_group_rule_on_several_runs_sums_the_medians() {
+    let runs = |side: &str| format!("fixtures/runs/{side}");
+    // Each run's count, from Python's pstats, for the test's own check.
+    let script = "import pstats, sys\n\
+        for path in sys.argv[1:]:\n\
+        \x20   s = pstats.Stats(path).stats\n\
+        \x20   n = sum(v[1] for (f, _, name), v in s.items()\n\
+        \x20           if (f.endswith('botocore/session.py') and name == 'create_client')\n\
+        \x20           or (f.endswith('boto3/__init__.py') and name in ('client', 'resource')))\n\
+        \x20   print(n)\n";
+    for (side, want) in [("before", "11"), ("after", "2")] {
+        let files: Vec<String> = std::fs::read_dir(runs(side))
+            .unwrap()
+            .map(|e| e.unwrap().path().display().to_string())
+            .collect();
+        let output = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(&files)
+            .output()
+            .expect("python3");
+        let counts = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            counts.lines().all(|n| n == want),
+            "{side}: {counts} (pstats)"
+        );
+    }
+    let gate = |base: &str, new: &str| {
+        profdiff(&[
+            "diff",
+            "--base",
+            &runs(base),
+            "--new",
+            &runs(new),
+            "--fail-on-regression",
+            "--include",
+            "no-such-function",
+            "--max-group-calls",
+            CLIENTS_RULE,
+        ])
+    };
+    // The fix: 11 → 2, within 3. --include matches nothing, and the group
+    // is still judged.
+    let output = gate("before", "after");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("1 group"), "{}", stderr(&output));
+    // Reverted: 2 → 11.
+    let output = gate("after", "before");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("group_calls"), "{err}");
+    assert!(err.contains("2 → 11"), "{err}");
+    assert!(
+        err.contains("botocore/session.py:create_client 1 → 6"),
+        "{err}"
     );
 }

@@ -374,13 +374,9 @@ pub struct GateArgs {
     /// calls together in NEW (repeatable), e.g.
     /// 'clients=botocore/session.py:create_client|boto3/__init__.py:(client|resource):3'.
     /// NAME ends at the first `=`, N follows the last `:`. --include/--exclude
-    /// do not scope it. Not with --base/--new runs.
-    #[arg(
-        long,
-        value_name = "NAME=PATTERN:N",
-        requires = "fail_on_regression",
-        conflicts_with_all = ["base_runs", "new_runs"]
-    )]
+    /// do not scope it. With --base/--new runs, the sum of the members'
+    /// median counts.
+    #[arg(long, value_name = "NAME=PATTERN:N", requires = "fail_on_regression")]
     pub max_group_calls: Vec<String>,
 }
 

@@ -292,17 +292,19 @@ fn run_diff_runs(
         )?;
     }
     let mut result = builder.finish()?;
-    result
-        .functions
-        .retain(|f| view.filter.matches(&f.key, &f.display));
-    stats::sort_functions(&mut result.functions, view.sort);
     // Noise never fails the gate: time rules see only significant changes.
+    // Judged before the rows are filtered: per-function rules apply the
+    // filters themselves, and group rules sum members the filters drop.
     let verdict = args
         .gate
         .fail_on_regression
         .then(|| args.gate.resolve(view, &result.unit))
         .transpose()?
         .map(|options| gate::evaluate_runs(&result, &options));
+    result
+        .functions
+        .retain(|f| view.filter.matches(&f.key, &f.display));
+    stats::sort_functions(&mut result.functions, view.sort);
     let cost = match lambda_options {
         Some(options) => {
             let [base, new] = measured;
