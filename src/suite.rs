@@ -6,7 +6,7 @@
 //! [`crate::render::suite`].
 
 use crate::causes::Causes;
-use crate::diff::{Change, Count, ProfileDiff, Status};
+use crate::diff::{Change, Count, FunctionDiff, ProfileDiff, Status};
 use crate::gate::GateVerdict;
 
 /// How one path of the suite fared.
@@ -77,9 +77,13 @@ pub struct Headline {
 
 /// The pair's largest cause, when the analysis found one (causes come
 /// largest time moved first), else its first changed row in the diff's
-/// order (largest change first, unless sorted otherwise); `None` when
-/// nothing changed.
-pub fn headline(diff: &ProfileDiff, causes: Option<&Causes>) -> Option<Headline> {
+/// order (largest change first, unless sorted otherwise) that `shown`
+/// keeps (the report's filters); `None` when nothing changed.
+pub fn headline(
+    diff: &ProfileDiff,
+    causes: Option<&Causes>,
+    shown: impl Fn(&FunctionDiff) -> bool,
+) -> Option<Headline> {
     if let Some(cause) = causes.and_then(|c| c.causes.first()) {
         return Some(Headline {
             key: cause.key.clone(),
@@ -91,7 +95,7 @@ pub fn headline(diff: &ProfileDiff, causes: Option<&Causes>) -> Option<Headline>
     }
     diff.functions
         .iter()
-        .find(|row| row.status != Status::Unchanged)
+        .find(|row| row.status != Status::Unchanged && shown(row))
         .map(|row| Headline {
             key: row.key.clone(),
             display: row.display.clone(),

@@ -128,7 +128,9 @@ fn compare_pair(
     }
     let compared = compare(args, view, lambda_options, &base, &new).map_err(message)?;
     let status = suite::pair_status(&compared.result, compared.verdict.as_ref());
-    let headline = suite::headline(&compared.result, compared.causes.as_ref());
+    let headline = suite::headline(&compared.result, compared.causes.as_ref(), |row| {
+        view.filter.keeps(row, compared.result.cost_threshold)
+    });
     let report = compared.report(args, view, &base, &new);
     PairView::compared(
         relative.to_string(),
