@@ -37,16 +37,7 @@ impl EdgeChange {
 /// caller, then of the callee. Rows are those of `diff.functions` as it is
 /// now (sorted or not), so compute this after sorting.
 pub fn edge_changes(base: &Profile, new: &Profile, diff: &ProfileDiff) -> Vec<EdgeChange> {
-    let mut base_rows = vec![usize::MAX; base.functions.len()];
-    let mut new_rows = vec![usize::MAX; new.functions.len()];
-    for (index, row) in diff.functions.iter().enumerate() {
-        if let Some(slot) = row.base_id.and_then(|id| base_rows.get_mut(id)) {
-            *slot = index;
-        }
-        if let Some(slot) = row.new_id.and_then(|id| new_rows.get_mut(id)) {
-            *slot = index;
-        }
-    }
+    let (base_rows, new_rows) = crate::diff::rows_by_function(base, new, &diff.functions);
     #[derive(Default)]
     struct Sides {
         calls: [Option<u64>; 2],

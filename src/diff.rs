@@ -500,6 +500,27 @@ pub(crate) fn units_differ(base: &Profile, new: &Profile) -> Error {
     }
 }
 
+/// Which row of `functions` holds each function of `base` and of `new`
+/// (index = the side's [`FunctionId`]); `usize::MAX` for a function in no
+/// row.
+pub(crate) fn rows_by_function(
+    base: &Profile,
+    new: &Profile,
+    functions: &[FunctionDiff],
+) -> (Vec<usize>, Vec<usize>) {
+    let mut base_rows = vec![usize::MAX; base.functions.len()];
+    let mut new_rows = vec![usize::MAX; new.functions.len()];
+    for (index, row) in functions.iter().enumerate() {
+        if let Some(slot) = row.base_id.and_then(|id| base_rows.get_mut(id)) {
+            *slot = index;
+        }
+        if let Some(slot) = row.new_id.and_then(|id| new_rows.get_mut(id)) {
+            *slot = index;
+        }
+    }
+    (base_rows, new_rows)
+}
+
 /// What the caller breakdown needs: each side's edges by callee, and which
 /// row of the diff holds each function.
 struct CallerContext<'p> {
@@ -514,16 +535,7 @@ struct CallerContext<'p> {
 
 impl<'p> CallerContext<'p> {
     fn new(base: &'p Profile, new: &'p Profile, functions: &'p [FunctionDiff]) -> Self {
-        let mut base_rows = vec![usize::MAX; base.functions.len()];
-        let mut new_rows = vec![usize::MAX; new.functions.len()];
-        for (index, row) in functions.iter().enumerate() {
-            if let Some(slot) = row.base_id.and_then(|id| base_rows.get_mut(id)) {
-                *slot = index;
-            }
-            if let Some(slot) = row.new_id.and_then(|id| new_rows.get_mut(id)) {
-                *slot = index;
-            }
-        }
+        let (base_rows, new_rows) = rows_by_function(base, new, functions);
         CallerContext {
             base,
             new,

@@ -58,7 +58,7 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
             &computed
         }
     };
-    let rows = row_indices(report);
+    let rows = report.row_indices();
     let seeds: Vec<usize> = rows
         .iter()
         .copied()
@@ -191,26 +191,6 @@ const LEGEND: [&str; 2] = [
     "border bold: added, dashed: removed; grey: only on a path to the root; \
      edges: calls before → after, wider for more time",
 ];
-
-/// The rows of the report as indices into the diff's functions (they are
-/// references into it).
-fn row_indices(report: &DiffReport<'_>) -> Vec<usize> {
-    let functions = &report.diff.functions;
-    let size = std::mem::size_of::<FunctionDiff>().max(1);
-    let start = functions.as_ptr() as usize;
-    report
-        .rows
-        .iter()
-        .filter_map(|&row| {
-            let offset = (row as *const FunctionDiff as usize).checked_sub(start)?;
-            let index = offset / size;
-            functions
-                .get(index)
-                .filter(|f| std::ptr::eq(*f, row))
-                .map(|_| index)
-        })
-        .collect()
-}
 
 /// How many nodes to draw: the report's `--top`.
 fn node_cap(report: &DiffReport<'_>) -> usize {

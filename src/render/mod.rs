@@ -282,6 +282,25 @@ pub struct DiffReport<'a> {
 }
 
 impl<'a> DiffReport<'a> {
+    /// The rows shown, as indices into the diff's functions (they are
+    /// references into it): what the call graph's edges name.
+    pub fn row_indices(&self) -> Vec<usize> {
+        let functions = &self.diff.functions;
+        let size = std::mem::size_of::<FunctionDiff>().max(1);
+        let start = functions.as_ptr() as usize;
+        self.rows
+            .iter()
+            .filter_map(|&row| {
+                let offset = (row as *const FunctionDiff as usize).checked_sub(start)?;
+                let index = offset / size;
+                functions
+                    .get(index)
+                    .filter(|f| std::ptr::eq(*f, row))
+                    .map(|_| index)
+            })
+            .collect()
+    }
+
     /// Selects rows of an already sorted diff: those the filter passes, the
     /// first `top` of them (`None` keeps every row).
     pub fn new(

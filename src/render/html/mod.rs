@@ -14,7 +14,6 @@
 //! Size: rows beyond [`MAX_ROWS`] are left out with a note (choose them
 //! with `--include`, `--only` or `--top`); the table draws 500 at a time.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use base64::Engine as _;
@@ -68,12 +67,16 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
     text::write_diff_head(&mut head, report, plain)?;
 
     let shown = &report.rows[..report.rows.len().min(MAX_ROWS)];
-    // Page row of each diff row shown, by address: edges name diff rows.
-    let page_row: HashMap<usize, usize> = shown
-        .iter()
+    // Page row of each diff row shown: edges name diff rows.
+    let mut page_row = vec![usize::MAX; diff.functions.len()];
+    for (page, index) in report
+        .row_indices()
+        .into_iter()
+        .take(shown.len())
         .enumerate()
-        .map(|(index, row)| (*row as *const FunctionDiff as usize, index))
-        .collect();
+    {
+        page_row[index] = page;
+    }
     let rows = shown
         .iter()
         .map(|row| {
@@ -107,12 +110,7 @@ pub fn write_diff(out: &mut dyn Write, report: &DiffReport<'_>) -> io::Result<()
     let mut edges = Vec::new();
     if let Some(graph) = report.call_graph {
         for edge in graph {
-            let row_of = |index: usize| {
-                diff.functions
-                    .get(index)
-                    .and_then(|row| page_row.get(&(row as *const FunctionDiff as usize)))
-                    .copied()
-            };
+            let row_of = |index: usize| page_row.get(index).copied().filter(|&p| p != usize::MAX);
             let (Some(caller), Some(callee)) = (row_of(edge.caller), row_of(edge.callee)) else {
                 continue;
             };
