@@ -88,12 +88,11 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     if view.format == OutputFormat::Flamegraph {
         // A flame graph is drawn from the stacks, not from the diff. Built
         // before any output: a stackless input fails before a file is made.
-        let options = FlameGraphOptions {
-            base_widths: args.base_widths,
-            align: view.align.clone(),
-            ..Default::default()
-        };
-        let report = Report::from(FlameGraphReport::new(&base, &new, &options)?);
+        let report = Report::from(FlameGraphReport::new(
+            &base,
+            &new,
+            &flame_graph_options(args, &view),
+        )?);
         emit(view.output.as_deref(), &inputs, out, |w| {
             render::write(&report, view.format, w, view.style)
         })?;
@@ -105,14 +104,7 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     let call_graph = matches!(view.format, OutputFormat::Html | OutputFormat::Dot)
         .then(|| callgraph::edge_changes(&base, &new, &compared.result));
     let flame_graph = (view.format == OutputFormat::Html && has_stacks(&base) && has_stacks(&new))
-        .then(|| {
-            let options = FlameGraphOptions {
-                base_widths: args.base_widths,
-                align: view.align.clone(),
-                ..Default::default()
-            };
-            FlameGraphReport::new(&base, &new, &options).ok()
-        })
+        .then(|| FlameGraphReport::new(&base, &new, &flame_graph_options(args, &view)).ok())
         .flatten();
     let mut report = compared.report(args, &view, &base, &new);
     report.call_graph = call_graph.as_deref();
@@ -127,6 +119,15 @@ pub fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, Failur
     std::mem::forget(report);
     std::mem::forget((compared, base, new));
     code
+}
+
+/// The flame graph `--format flamegraph` draws, and the HTML report shows.
+fn flame_graph_options(args: &DiffArgs, view: &View) -> FlameGraphOptions {
+    FlameGraphOptions {
+        base_widths: args.base_widths,
+        align: view.align.clone(),
+        ..Default::default()
+    }
 }
 
 /// `--normalize`: the base's costs scaled to the new profile's total.
