@@ -84,13 +84,16 @@ struct Target {
 
 /// Writes `profile` as a callgrind file.
 pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
+    // The `fn=` names, and the functions the file could not tell apart,
+    // summed first (the rare case: then the names are those of the sum).
     let summed;
-    let profile = match sum_functions_written_alike(profile)? {
-        Some(sum) => {
-            summed = sum;
-            &summed
+    let first_names = display_names(profile);
+    let (profile, names) = match written_alike(profile, &first_names) {
+        None => (profile, first_names),
+        Some(groups) => {
+            summed = sum_until_apart(profile, groups)?;
+            (&summed, display_names(&summed))
         }
-        None => profile,
     };
     let mut out = Sink::new(out);
     let (event, long_name, per_unit) = match &profile.meta.unit {
@@ -227,7 +230,6 @@ pub fn write(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
 
     let has_objects = functions.iter().any(|f| f.object.is_some());
     // Every name is cleaned and interned once here, not per call line.
-    let names = display_names(profile);
     let file_names: Vec<Cow<'_, str>> = functions
         .iter()
         .map(|f| clean(f.file.as_deref().unwrap_or(UNKNOWN)))
@@ -511,57 +513,62 @@ fn ends_in_number(name: &str) -> bool {
         .is_some_and(|(_, digits)| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// What a reader tells functions apart by: the written object (when any
-/// function has one), file and `fn=` name.
-type WrittenKey = (Option<String>, String, String);
-
 /// Functions the file cannot tell apart (same object, file and `fn=` name:
 /// one known at a line only as a callee, names that differ only in control
-/// characters, `fl=???` and no file) would be read back as one, so they are
-/// summed first, as pstats' writer does for a shared key: what is written
-/// then reads back with the same functions. `None` when every function is
-/// written apart, the usual case.
-fn sum_functions_written_alike(profile: &Profile) -> io::Result<Option<Profile>> {
+/// characters, `fl=???` and no file) would be read back as one. For each
+/// function in such a group, the group's first function; `None` when every
+/// function is written apart, the usual case. `names` are the `fn=` names.
+fn written_alike(profile: &Profile, names: &[Cow<'_, str>]) -> Option<Vec<Option<usize>>> {
     let has_objects = profile.functions.iter().any(|f| f.object.is_some());
-    let written_key = |f: &Function, name: &str| -> WrittenKey {
-        let object =
-            has_objects.then(|| clean(f.object.as_deref().unwrap_or(UNKNOWN)).into_owned());
-        let file = clean(f.file.as_deref().unwrap_or(UNKNOWN)).into_owned();
-        (object, file, name.to_string())
-    };
+    let written: Vec<(Option<Cow<'_, str>>, Cow<'_, str>)> = profile
+        .functions
+        .iter()
+        .map(|f| {
+            (
+                has_objects.then(|| clean(f.object.as_deref().unwrap_or(UNKNOWN))),
+                clean(f.file.as_deref().unwrap_or(UNKNOWN)),
+            )
+        })
+        .collect();
+    // What a reader tells functions apart by: the written object (when any
+    // function has one), file and `fn=` name.
+    let mut first: FxHashMap<(Option<&str>, &str, &str), usize> = FxHashMap::default();
+    let mut group_of: Vec<Option<usize>> = vec![None; profile.functions.len()];
+    let mut alike = false;
+    for (id, (object, file)) in written.iter().enumerate() {
+        let key = (object.as_deref(), &**file, &*names[id]);
+        let leader = *first.entry(key).or_insert(id);
+        if leader != id {
+            group_of[id] = Some(leader);
+            group_of[leader] = Some(leader);
+            alike = true;
+        }
+    }
+    alike.then_some(group_of)
+}
+
+/// Sums each group of [`written_alike`] into its first function, as
+/// pstats' writer does for a shared key, so that what is written reads back
+/// with the same functions. Summing can give a function a name another one
+/// was written with (a `f:5` from `f` at line 5 next to a real `f:5`), so
+/// the sum is looked at again; each round sums at least two functions into
+/// one.
+fn sum_until_apart(profile: &Profile, mut groups: Vec<Option<usize>>) -> io::Result<Profile> {
+    let invalid =
+        |e: crate::error::Error| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
     let mut current: Option<Profile> = None;
-    // Summing can give a function a name another one was written with (a
-    // `f:5` from `f` at line 5 next to a real `f:5`), so look again; each
-    // round sums at least two functions into one.
     for _ in 0..8 {
         let now = current.as_ref().unwrap_or(profile);
-        let names = display_names(now);
-        let mut first: FxHashMap<WrittenKey, usize> = FxHashMap::default();
-        let mut group_of: Vec<Option<usize>> = vec![None; now.functions.len()];
-        let mut alike = false;
-        for (id, function) in now.functions.iter().enumerate() {
-            let leader = *first.entry(written_key(function, &names[id])).or_insert(id);
-            if leader != id {
-                group_of[id] = Some(leader);
-                group_of[leader] = Some(leader);
-                alike = true;
-            }
-        }
-        if !alike {
-            return Ok(current);
-        }
         let mut keyed = now.clone();
-        for (id, leader) in group_of.iter().enumerate() {
+        for (id, leader) in groups.iter().enumerate() {
             let Some(leader) = *leader else { continue };
-            let (name, file, line, object) = {
-                let lead = &now.functions[leader];
-                (
-                    lead.name.clone(),
-                    lead.file.clone(),
-                    lead.line,
-                    lead.object.clone(),
-                )
-            };
+            let lead = &now.functions[leader];
+            let (name, file, line, object) = (
+                lead.name.clone(),
+                lead.file.clone(),
+                lead.line,
+                lead.object.clone(),
+            );
             let function = &mut keyed.functions[id];
             function.name = name;
             function.file = file;
@@ -571,14 +578,14 @@ fn sum_functions_written_alike(profile: &Profile) -> io::Result<Option<Profile>>
         let notes = std::mem::take(&mut keyed.meta.notes);
         let path = keyed.meta.path.clone();
         let mut merger = Merger::by_object();
-        merger
-            .add(keyed)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        let mut sum = merger
-            .finish()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        merger.add(keyed).map_err(invalid)?;
+        let mut sum = merger.finish().map_err(invalid)?;
         sum.meta.notes = notes;
         sum.meta.path = path;
+        match written_alike(&sum, &display_names(&sum)) {
+            None => return Ok(sum),
+            Some(next) => groups = next,
+        }
         current = Some(sum);
     }
     Err(io::Error::new(
